@@ -1,0 +1,23 @@
+//! Janua's domain: types, rules and use cases, and the ports (traits) they need.
+//!
+//! This crate knows nothing about HTTP, SQL or Redis; its Cargo.toml lists none of them, so the
+//! compiler keeps those concerns in `janua-store` and `janua`.
+//!
+//! # Layout
+//! - [`error`]: [`Error`](error::Error), failures named by meaning, never by source.
+//! - [`ids`]: typed identifiers (`UserId`, `OrgId`, …) parsed at the edge.
+//! - [`clock`]: the [`Clock`](clock::Clock) port, the only way core reads the time.
+//! - [`crypto`]: secret digests, constant-time comparison, random tokens.
+//! - [`ports`]: the storage and cache traits that adapters implement.
+//! - [`settings`]: runtime system settings (key/value, admin-managed).
+//! - [`health`]: readiness checks over the ports.
+
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod health;
+pub mod ids;
+pub mod ports;
+pub mod settings;
+
+pub use error::{Error, Result};
