@@ -1,0 +1,95 @@
+//! The SQLite backend: one file, WAL journal, one writer connection beside a pool of readers.
+//! One file per capability, named as in `postgres/`.
+//!
+//! - `codec`: how times and JSON are written to SQLite's TEXT columns.
+//! - `settings`: system settings (`system_settings`).
+//! - `system`: ping, migrations, close.
+
+mod codec;
+mod settings;
+mod system;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use janua_core::error::{Error, Result};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::DatabaseConfig;
+
+/// The SQLite migrations, embedded in the binary.
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a statement waits for another connection's lock before failing with "busy".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A store on one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// The only connection that writes. SQLite admits one writer at a time, and with several
+    /// writing connections a transaction that reads and then writes can fail at once with
+    /// SQLITE_BUSY: the busy timeout cannot help when upgrading its lock would deadlock. Queuing
+    /// every write on one pooled connection makes writers wait their turn, in order, instead.
+    writer: SqlitePool,
+    /// Readers run beside the writer thanks to WAL; `query_only` turns an accidental write here
+    /// into an error rather than a lock fight with the writer.
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database file named by `cfg.url`. Readers get
+    /// `cfg.max_connections()` connections; writes always go through one.
+    pub async fn connect(cfg: &DatabaseConfig) -> Result<Self> {
+        if cfg.url.contains(":memory:") {
+            return Err(crate::invalid_setting(
+                "DATABASE_URL",
+                "in-memory SQLite is not supported; name a file, e.g. sqlite://janua.db",
+            ));
+        }
+        let options = SqliteConnectOptions::from_str(&cfg.url)
+            .map_err(|e| {
+                crate::invalid_setting("DATABASE_URL", &format!("not a valid SQLite URL: {e}"))
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(cfg.acquire_timeout)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| cannot_open(cfg, e))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(cfg.max_connections())
+            .acquire_timeout(cfg.acquire_timeout)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+            .map_err(|e| cannot_open(cfg, e))?;
+        Ok(Self { writer, reader })
+    }
+
+    /// The single writing connection: every INSERT, UPDATE, DELETE and read-modify-write
+    /// transaction goes here.
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// The pool for plain reads.
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+}
+
+fn cannot_open(cfg: &DatabaseConfig, error: sqlx::Error) -> Error {
+    Error::Unavailable(format!(
+        "cannot open the SQLite database {}: {error}. Check DATABASE_URL, and that its directory \
+         exists and is writable by this process",
+        crate::redact_url(&cfg.url)
+    ))
+}

@@ -1,0 +1,12 @@
+//! Storage contract tests: the same assertions on every available backend (SQLite always,
+//! PostgreSQL when `TEST_DATABASE_URL` is set), compiled into one test binary.
+
+// Helpers shared by the tests (fresh databases, raw SQL) fail the test by panicking, like the
+// tests themselves; clippy's test allowances cover only `#[test]` functions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod backend;
+mod connect;
+mod schema;
+mod settings;
+mod system;
