@@ -32,8 +32,16 @@ where
     let outcome = tokio_timeout(check).await;
     let latency = started.elapsed();
     match outcome {
-        Some(Ok(())) => CheckResult { ok: true, latency, error: None },
-        Some(Err(e)) => CheckResult { ok: false, latency, error: Some(e.to_string()) },
+        Some(Ok(())) => CheckResult {
+            ok: true,
+            latency,
+            error: None,
+        },
+        Some(Err(e)) => CheckResult {
+            ok: false,
+            latency,
+            error: Some(e.to_string()),
+        },
         None => CheckResult {
             ok: false,
             latency,

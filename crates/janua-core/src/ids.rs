@@ -93,7 +93,13 @@ mod tests {
 
     #[test]
     fn non_uuid_strings_are_rejected() {
-        for bad in ["", "1", "not-a-uuid", "0190f3c28b7a7def8123456789abcdef", "{0190f3c2-8b7a-7def-8123-456789abcdef}"] {
+        for bad in [
+            "",
+            "1",
+            "not-a-uuid",
+            "0190f3c28b7a7def8123456789abcdef",
+            "{0190f3c2-8b7a-7def-8123-456789abcdef}",
+        ] {
             assert_eq!(bad.parse::<UserId>(), Err(InvalidId), "{bad}");
         }
     }

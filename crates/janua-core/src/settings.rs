@@ -15,7 +15,8 @@ impl SettingKey {
     pub const MAX_LEN: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self> {
-        let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.';
+        let valid_char =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.';
         let valid = !raw.is_empty()
             && raw.len() <= Self::MAX_LEN
             && raw.chars().all(valid_char)
@@ -52,7 +53,12 @@ pub const MAX_VALUE_BYTES: usize = 16 * 1024;
 pub trait SettingsStore: Send + Sync {
     async fn get_setting(&self, key: &SettingKey) -> Result<Option<Setting>>;
     /// Inserts or replaces the value; returns the stored row.
-    async fn put_setting(&self, key: &SettingKey, value: &Value, at: DateTime<Utc>) -> Result<Setting>;
+    async fn put_setting(
+        &self,
+        key: &SettingKey,
+        value: &Value,
+        at: DateTime<Utc>,
+    ) -> Result<Setting>;
     async fn list_settings(&self) -> Result<Vec<Setting>>;
     /// True when a row was removed.
     async fn delete_setting(&self, key: &SettingKey) -> Result<bool>;
@@ -76,12 +82,24 @@ mod tests {
 
     #[test]
     fn dotted_lowercase_keys_are_accepted() {
-        assert_eq!(SettingKey::parse("auth.allow_signups").unwrap().as_str(), "auth.allow_signups");
+        assert_eq!(
+            SettingKey::parse("auth.allow_signups").unwrap().as_str(),
+            "auth.allow_signups"
+        );
     }
 
     #[test]
     fn keys_with_other_characters_or_empty_parts_are_rejected() {
-        for bad in ["", "Auth.x", "a..b", ".a", "a.", "a b", "a/b", &"x".repeat(101)] {
+        for bad in [
+            "",
+            "Auth.x",
+            "a..b",
+            ".a",
+            "a.",
+            "a b",
+            "a/b",
+            &"x".repeat(101),
+        ] {
             assert!(SettingKey::parse(bad).is_err(), "{bad}");
         }
     }

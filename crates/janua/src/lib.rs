@@ -1,1 +1,25 @@
-//! placeholder
+//! The Janua server: everything that touches the outside world, around the domain in
+//! `janua-core` and the storage in `janua-store`.
+//!
+//! # Layout
+//! - [`config`]: the typed configuration tree read once from the environment (API.md §18).
+//! - [`app`]: builds a running server from a config; serves until stopped, draining first.
+//! - [`server`]: the TCP/TLS listener and per-connection hyper serving.
+//! - [`shutdown`]: waits for SIGTERM or SIGINT.
+//! - [`state`]: `AppState`, what handlers can reach.
+//! - [`http`]: routes and middleware (errors, request ids, metrics, rate limits, CORS).
+//! - [`cache`]: the in-process and Redis (single, cluster) caches.
+//! - [`jobs`]: background jobs with named handles and a stop signal.
+//! - [`telemetry`]: logging, metrics, Sentry and OpenTelemetry.
+//! - [`cli`]: the `janua` subcommands.
+
+pub mod app;
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod jobs;
+pub mod server;
+pub mod shutdown;
+pub mod state;
+pub mod telemetry;

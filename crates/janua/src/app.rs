@@ -1,0 +1,157 @@
+//! Assembles a running server from a [`Config`]: storage, cache, clock, state, router, listener
+//! and jobs, then serves until told to stop, draining as API.md §2 describes.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use janua_core::clock::{Clock, SystemClock};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::cache::{self, CacheTarget};
+use crate::config::Config;
+use crate::http;
+use crate::http::extract::TrustedProxies;
+use crate::http::rate_limit::RateLimiter;
+use crate::jobs::Jobs;
+use crate::server;
+use crate::state::{AppState, Lifecycle};
+
+pub struct App {
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    state: AppState,
+    address: SocketAddr,
+}
+
+/// The storage settings of `config`, in the store crate's terms.
+pub fn database_config(config: &Config) -> janua_store::DatabaseConfig {
+    let db = &config.database;
+    janua_store::DatabaseConfig {
+        url: db.url.clone(),
+        replica_urls: db.replica_urls.clone(),
+        pool_size: db.pool_size,
+        max_overflow: db.max_overflow,
+        ssl_mode: db.ssl_mode.clone(),
+        apply_migrations: db.apply_migrations,
+        acquire_timeout: Duration::from_secs(5),
+    }
+}
+
+pub fn cache_target(config: &Config) -> CacheTarget {
+    CacheTarget::from_settings(
+        config.cache.redis_url.as_ref().map(|s| s.expose()),
+        &config.cache.cluster_nodes,
+    )
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`App::build`], with the clock injected (tests hold time still).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
+        let metrics = crate::telemetry::metrics::install();
+        let store = janua_store::connect(&database_config(&config))
+            .await
+            .context("opening the database (check DATABASE_URL; `janua doctor` explains)")?;
+        let cache = cache::connect_with_prefix(&cache_target(&config), &config.cache.key_prefix)
+            .await
+            .context("configuring the cache")?;
+        let tls = match (&config.server.tls_cert_file, &config.server.tls_key_file) {
+            (Some(cert), Some(key)) => Some(server::tls_acceptor(cert, key)?),
+            _ => None,
+        };
+        let bind = format!("{}:{}", config.server.host, config.server.port);
+        let listener = TcpListener::bind(&bind)
+            .await
+            .with_context(|| format!("binding {bind}"))?;
+        let address = listener.local_addr()?;
+        let state = AppState {
+            proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
+            rate_limiter: RateLimiter::new(cache.clone(), config.rate_limits.enabled),
+            started_at: clock.now(),
+            config: Arc::new(config),
+            store,
+            cache,
+            clock,
+            lifecycle: Lifecycle::default(),
+            metrics,
+        };
+        Ok(Self {
+            listener,
+            tls,
+            state,
+            address,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then: `/ready` turns 503 at once while requests are
+    /// still served for `SHUTDOWN_DRAIN_SECONDS` (load balancers take the instance out of
+    /// rotation); the listener closes; in-flight requests get `SHUTDOWN_TIMEOUT_SECONDS` to
+    /// finish; jobs stop; pools close.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let App {
+            listener,
+            tls,
+            state,
+            address,
+        } = self;
+        let server_config = state.config.server.clone();
+        let jobs = Jobs::spawn_all(&state);
+        tracing::info!(
+            %address,
+            tls = tls.is_some(),
+            database = state.store.backend().as_str(),
+            cache = state.cache.backend(),
+            jobs = ?jobs.names(),
+            "janua is serving"
+        );
+        let lifecycle = state.lifecycle.clone();
+        let drain = server_config.shutdown_drain;
+        let stop_accepting = async move {
+            shutdown.await;
+            lifecycle.start_draining();
+            tracing::info!(
+                drain_s = drain.as_secs_f64(),
+                "draining: /ready now answers 503"
+            );
+            tokio::time::sleep(drain).await;
+        };
+        let store = state.store.clone();
+        server::serve(
+            listener,
+            tls,
+            http::app(state),
+            stop_accepting,
+            server_config.shutdown_timeout,
+        )
+        .await;
+        jobs.stop(Duration::from_secs(5)).await;
+        store.close().await;
+        tracing::info!("janua stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,206 @@
+//! `janua doctor`: the troubleshooting section of the deployment guide as one command. Checks
+//! the configuration, database connectivity, migration state, the cache, TLS and key material,
+//! prints PASS/WARN/FAIL per check with what to do, and exits 1 when anything failed.
+
+use std::time::Instant;
+
+use janua_core::health::{check_cache, check_store};
+
+use crate::app::{cache_target, database_config};
+use crate::cache::{self, CacheTarget};
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    pub verdict: Verdict,
+    pub message: String,
+}
+
+impl Check {
+    fn new(name: &'static str, verdict: Verdict, message: impl Into<String>) -> Self {
+        Self {
+            name,
+            verdict,
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs every check and prints the report; true when nothing failed.
+pub async fn run(config: &Config) -> bool {
+    let checks = run_checks(config).await;
+    for check in &checks {
+        let label = match check.verdict {
+            Verdict::Pass => "PASS",
+            Verdict::Warn => "WARN",
+            Verdict::Fail => "FAIL",
+        };
+        println!("{label}  {:<13} {}", check.name, check.message);
+    }
+    let failed = checks.iter().filter(|c| c.verdict == Verdict::Fail).count();
+    if failed == 0 {
+        println!("\nall checks passed");
+    } else {
+        println!("\n{failed} check(s) failed");
+    }
+    failed == 0
+}
+
+pub async fn run_checks(config: &Config) -> Vec<Check> {
+    let mut checks = vec![configuration(config)];
+    checks.extend(database(config).await);
+    checks.push(cache_check(config).await);
+    checks.push(tls(config));
+    checks.push(secret_key(config));
+    checks
+}
+
+fn configuration(config: &Config) -> Check {
+    let warnings = config.warnings();
+    if warnings.is_empty() {
+        Check::new(
+            "configuration",
+            Verdict::Pass,
+            format!("valid ({} environment)", config.server.environment.as_str()),
+        )
+    } else {
+        Check::new(
+            "configuration",
+            Verdict::Warn,
+            format!("valid, with warnings: {}", warnings.join("; ")),
+        )
+    }
+}
+
+async fn database(config: &Config) -> Vec<Check> {
+    let mut db = database_config(config);
+    db.apply_migrations = false;
+    let shown = janua_store::redact_url(&db.url);
+    let started = Instant::now();
+    let store = match janua_store::connect(&db).await {
+        Ok(store) => store,
+        Err(e) => {
+            return vec![Check::new(
+                "database",
+                Verdict::Fail,
+                format!(
+                    "{shown} unreachable: {e}. Check DATABASE_URL, that the server runs and accepts \
+                     connections from this host (e.g. `pg_isready -h HOST -p PORT`), and credentials."
+                ),
+            )]
+        }
+    };
+    let ping = check_store(store.as_ref()).await;
+    let mut checks = vec![if ping.ok {
+        Check::new(
+            "database",
+            Verdict::Pass,
+            format!(
+                "{shown} ({}) answered in {:.1} ms",
+                store.backend().as_str(),
+                started.elapsed().as_secs_f64() * 1000.0
+            ),
+        )
+    } else {
+        Check::new(
+            "database",
+            Verdict::Fail,
+            format!("{shown}: {}", ping.error.unwrap_or_default()),
+        )
+    }];
+    checks.push(match store.migration_status().await {
+        Ok(status) if status.is_current() => {
+            Check::new("migrations", Verdict::Pass, format!("up to date ({} applied)", status.applied.len()))
+        }
+        Ok(status) if !status.modified.is_empty() => Check::new(
+            "migrations",
+            Verdict::Fail,
+            format!("applied migrations {:?} differ from this binary's; the database was migrated by another build", status.modified),
+        ),
+        Ok(status) => Check::new(
+            "migrations",
+            if db.apply_migrations || config.database.apply_migrations { Verdict::Warn } else { Verdict::Fail },
+            format!("pending {:?}: run `janua migrate` (or start with JANUA_APPLY_MIGRATIONS=true)", status.pending()),
+        ),
+        Err(e) => Check::new("migrations", Verdict::Fail, format!("cannot read migration state: {e}")),
+    });
+    store.close().await;
+    checks
+}
+
+async fn cache_check(config: &Config) -> Check {
+    let target = cache_target(config);
+    let described = match &target {
+        CacheTarget::InProcess => return Check::new(
+            "cache",
+            Verdict::Pass,
+            "in-process (no REDIS_URL); fine for one instance, set REDIS_URL when running several",
+        ),
+        CacheTarget::Redis { url } => janua_store::redact_url(url),
+        CacheTarget::Cluster { nodes } => format!("cluster {}", nodes.join(",")),
+    };
+    let cache = match cache::connect(&target).await {
+        Ok(cache) => cache,
+        Err(e) => return Check::new("cache", Verdict::Fail, format!("{described}: {e}")),
+    };
+    let ping = check_cache(cache.as_ref()).await;
+    if ping.ok {
+        Check::new(
+            "cache",
+            Verdict::Pass,
+            format!(
+                "{described} answered in {:.1} ms",
+                ping.latency.as_secs_f64() * 1000.0
+            ),
+        )
+    } else {
+        Check::new(
+            "cache",
+            Verdict::Fail,
+            format!(
+                "{described} unreachable: {}. Check REDIS_URL, that Redis runs \
+                 (`redis-cli -u URL ping`), its password and TLS settings.",
+                ping.error.unwrap_or_default()
+            ),
+        )
+    }
+}
+
+fn tls(config: &Config) -> Check {
+    match (&config.server.tls_cert_file, &config.server.tls_key_file) {
+        (Some(cert), Some(key)) => match crate::server::tls_acceptor(cert, key) {
+            Ok(_) => Check::new(
+                "tls",
+                Verdict::Pass,
+                format!("certificate {} and key load", cert.display()),
+            ),
+            Err(e) => Check::new("tls", Verdict::Fail, format!("{e:#}")),
+        },
+        _ => Check::new(
+            "tls",
+            Verdict::Pass,
+            "off (terminate TLS at the load balancer, or set TLS_CERT_FILE and TLS_KEY_FILE)",
+        ),
+    }
+}
+
+fn secret_key(config: &Config) -> Check {
+    if config.security.secret_key_generated {
+        Check::new(
+            "secret key",
+            Verdict::Warn,
+            "SECRET_KEY is unset: a random key is used, so sessions, CSRF tokens and encrypted data \
+             do not survive a restart or work across instances. Set SECRET_KEY (≥ 32 bytes).",
+        )
+    } else {
+        Check::new("secret key", Verdict::Pass, "SECRET_KEY is set")
+    }
+}

@@ -1,0 +1,350 @@
+//! The one place that turns failures into HTTP responses.
+//!
+//! Every non-2xx answer outside the OAuth endpoints has the REST shape of API.md §1:
+//! `{"error":{"code","message","request_id","timestamp","details"?},"detail"}`. Handlers return
+//! [`ApiError`]; the [`shape_errors`] middleware renders it with the request id, and also gives
+//! the same shape to answers produced outside handlers (unknown route, wrong method, oversized
+//! body, time-outs, panics). 5xx answers carry only a generic message and the request id; the
+//! cause is logged once, here.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use janua_core::clock::format_timestamp;
+use janua_core::error::FieldError;
+use serde_json::json;
+
+use crate::http::request_id::RequestId;
+
+/// An error on its way to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<FieldError>,
+    /// Seconds for a `Retry-After` header (429, 423, 503).
+    pub retry_after: Option<u64>,
+    /// What went wrong inside, for the log only (never sent).
+    pub internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after: None,
+            internal: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Vec<FieldError>) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn validation(details: Vec<FieldError>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            "Request validation failed",
+        )
+        .with_details(details)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "The requested resource was not found",
+        )
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "Authentication required",
+        )
+    }
+
+    pub fn invalid_id() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ID",
+            "The identifier is not a valid UUID",
+        )
+    }
+
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "Too many requests, slow down",
+        )
+        .with_retry_after(retry_after)
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            GENERIC_500,
+        );
+        e.internal = Some(cause.to_string());
+        e
+    }
+
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            GENERIC_503,
+        );
+        e.internal = Some(cause.to_string());
+        e.retry_after = Some(5);
+        e
+    }
+
+    /// The default error for a bare status produced outside our handlers.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::not_found(),
+            StatusCode::METHOD_NOT_ALLOWED => Self::new(
+                status,
+                "METHOD_NOT_ALLOWED",
+                "This method is not allowed on this path",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(status, "PAYLOAD_TOO_LARGE", "The request body is too large")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::new(
+                status,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Expected a request with Content-Type: application/json",
+            ),
+            StatusCode::REQUEST_TIMEOUT => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "The request took too long and was abandoned",
+            ),
+            StatusCode::UNAUTHORIZED => Self::unauthorized(),
+            StatusCode::FORBIDDEN => Self::new(status, "FORBIDDEN", "Forbidden"),
+            StatusCode::TOO_MANY_REQUESTS => Self::rate_limited(60),
+            s if s.is_server_error() => {
+                let mut e = Self::internal("error response produced outside a handler");
+                e.status = s;
+                e
+            }
+            s => Self::new(s, "BAD_REQUEST", "The request could not be processed"),
+        }
+    }
+}
+
+const GENERIC_500: &str = "An internal error occurred; quote the request id when reporting it";
+const GENERIC_503: &str = "A dependency is temporarily unavailable; try again shortly";
+
+impl From<janua_core::Error> for ApiError {
+    fn from(error: janua_core::Error) -> Self {
+        use janua_core::Error as E;
+        match error {
+            E::NotFound => Self::not_found(),
+            E::Conflict { what } => Self::new(
+                StatusCode::CONFLICT,
+                "CONFLICT",
+                format!("{what} is already in use"),
+            ),
+            E::Validation(details) => Self::validation(details),
+            E::Unauthorized => Self::unauthorized(),
+            E::Forbidden => Self::new(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "You are not allowed to do this",
+            ),
+            E::Unavailable(cause) => Self::unavailable(cause),
+            E::Internal(cause) => Self::internal(cause),
+        }
+    }
+}
+
+impl From<janua_core::ids::InvalidId> for ApiError {
+    fn from(_: janua_core::ids::InvalidId) -> Self {
+        Self::invalid_id()
+    }
+}
+
+/// Marks a response whose error body is already final (OAuth shape, HTML pages): the shaping
+/// middleware leaves it alone.
+#[derive(Debug, Clone, Copy)]
+pub struct AlreadyShaped;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        // The body is rendered by `shape_errors`, which knows the request id.
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Renders every error response in the common shape. Sits inside the request-id layer.
+pub async fn shape_errors(request: Request, next: Next) -> Response {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default();
+    let clock_now = request
+        .extensions()
+        .get::<crate::http::request_id::ReceivedAt>()
+        .map(|r| r.0);
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<AlreadyShaped>().is_some()
+    {
+        return response;
+    }
+    let error = match response.extensions().get::<ApiError>() {
+        Some(error) => error.clone(),
+        None => ApiError::for_status(status),
+    };
+    let timestamp = clock_now.map(format_timestamp).unwrap_or_default();
+    render(error, &request_id, &timestamp, response)
+}
+
+fn render(error: ApiError, request_id: &str, timestamp: &str, original: Response) -> Response {
+    if error.status.is_server_error() {
+        tracing::error!(
+            request_id,
+            status = error.status.as_u16(),
+            code = error.code,
+            cause = error.internal.as_deref().unwrap_or("unknown"),
+            "request failed"
+        );
+    }
+    let mut body = json!({
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "request_id": request_id,
+            "timestamp": timestamp,
+        },
+        "detail": error.message,
+    });
+    if !error.details.is_empty() {
+        body["error"]["details"] = error
+            .details
+            .iter()
+            .map(|d| json!({"field": d.field, "message": d.message}))
+            .collect();
+    }
+    let (mut parts, _) = original.into_parts();
+    parts.status = error.status;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(seconds) = error.retry_after {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if error.status == StatusCode::UNAUTHORIZED
+        && !parts.headers.contains_key(header::WWW_AUTHENTICATE)
+    {
+        parts
+            .headers
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_errors_map_to_their_statuses_and_codes() {
+        let cases: Vec<(janua_core::Error, StatusCode, &str)> = vec![
+            (
+                janua_core::Error::NotFound,
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+            ),
+            (
+                janua_core::Error::Conflict {
+                    what: "slug".into(),
+                },
+                StatusCode::CONFLICT,
+                "CONFLICT",
+            ),
+            (
+                janua_core::Error::Validation(vec![]),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_ERROR",
+            ),
+            (
+                janua_core::Error::Unauthorized,
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+            ),
+            (
+                janua_core::Error::Forbidden,
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+            ),
+            (
+                janua_core::Error::Unavailable("db".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+            ),
+            (
+                janua_core::Error::Internal("bug".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+            ),
+        ];
+        for (core, status, code) in cases {
+            let api = ApiError::from(core);
+            assert_eq!((api.status, api.code), (status, code));
+        }
+    }
+
+    #[test]
+    fn internal_causes_never_reach_the_message() {
+        let api = ApiError::from(janua_core::Error::Internal("password=hunter2".into()));
+        assert!(!api.message.contains("hunter2"));
+        assert_eq!(api.internal.as_deref(), Some("password=hunter2"));
+    }
+
+    #[test]
+    fn bare_statuses_get_their_api_codes() {
+        assert_eq!(
+            ApiError::for_status(StatusCode::METHOD_NOT_ALLOWED).code,
+            "METHOD_NOT_ALLOWED"
+        );
+        assert_eq!(
+            ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE).code,
+            "PAYLOAD_TOO_LARGE"
+        );
+        assert_eq!(
+            ApiError::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).code,
+            "UNSUPPORTED_MEDIA_TYPE"
+        );
+        assert_eq!(
+            ApiError::for_status(StatusCode::BAD_GATEWAY).code,
+            "INTERNAL_ERROR"
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! The HTTP surface: every route group and the middleware stack, in one place.
+//!
+//! Middleware, outermost first: request id → client IP → error shaping → span and metrics →
+//! security headers → CORS → global rate limit → panic catcher → time-out → body limit.
+
+pub mod docs;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod rate_limit;
+pub mod request_id;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::normalize_path::NormalizePath;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// The complete application: routes, fallback and middleware, with trailing slashes ignored.
+pub fn app(state: AppState) -> NormalizePath<Router> {
+    NormalizePath::trim_trailing_slash(router(state))
+}
+
+pub fn router(state: AppState) -> Router {
+    let config = &state.config;
+    // Router::layer wraps every route (and the fallback) individually, so each middleware
+    // sees the matched route template; the last layer added is the outermost.
+    Router::new()
+        .merge(health::routes())
+        .merge(docs::routes())
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.server.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal("handler panicked").into_response()
+        }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit_per_ip,
+        ))
+        .layer(cors(&config.security.cors_origins))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
+        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn(error::shape_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::client_ip,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_id::assign_request_id,
+        ))
+        .with_state(state)
+}
+
+async fn fallback() -> ApiError {
+    ApiError::not_found()
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(600))
+}

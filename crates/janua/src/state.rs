@@ -1,0 +1,43 @@
+//! `AppState`: what every handler can reach. Cheap to clone (all shared parts are `Arc`s).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use janua_core::clock::Clock;
+use janua_core::ports::{Cache, Store};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::config::Config;
+use crate::http::extract::TrustedProxies;
+use crate::http::rate_limit::RateLimiter;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub cache: Arc<dyn Cache>,
+    pub clock: Arc<dyn Clock>,
+    pub lifecycle: Lifecycle,
+    pub metrics: PrometheusHandle,
+    pub proxies: Arc<TrustedProxies>,
+    pub rate_limiter: RateLimiter,
+    /// When this instance started, reported as `process_start_time_seconds`.
+    pub started_at: DateTime<Utc>,
+}
+
+/// Whether the instance is draining: set once on SIGTERM, read by `/ready` on every probe.
+#[derive(Clone, Default)]
+pub struct Lifecycle {
+    draining: Arc<AtomicBool>,
+}
+
+impl Lifecycle {
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,13 @@
+//! The black-box suite: every test starts the real server on a random port and talks HTTP to
+//! it. One binary; modules only. With `TEST_DATABASE_URL` and `TEST_REDIS_URL` set, the same
+//! tests run on PostgreSQL and Redis (see `helpers/backend.rs`).
+
+// Tests fail by panicking; helpers outside #[test] functions do too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod bad_input;
+mod docs;
+mod health_and_shutdown;
+mod helpers;
+mod metrics;
+mod middleware;
