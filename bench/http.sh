@@ -73,8 +73,9 @@ commit="$(git -C "$BENCH_REPO" rev-parse --short HEAD 2>/dev/null || echo unknow
 cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
 printf '<!-- bench/http.sh %s, %s (commit %s), %s, %s CPUs: %s -->\n' \
     "$(date -u +%Y-%m-%d)" "${version:-janua}" "$commit" "$(uname -sr)" "$(nproc)" "${cpu:-unknown CPU}"
-printf '<!-- wrk -t%s -c%s -d%ss --latency, loopback, SQLite, LOG_LEVEL=warn, rate limit off -->\n' \
-    "$THREADS" "$CONNECTIONS" "$DURATION"
+database="${BENCH_DATABASE_URL:-sqlite:}"
+printf '<!-- wrk -t%s -c%s -d%ss --latency, loopback, %s, cache %s, LOG_LEVEL=%s, rate limit off -->\n' \
+    "$THREADS" "$CONNECTIONS" "$DURATION" "${database%%:*}" "$([[ -n "${REDIS_URL:-}" ]] && echo redis || echo in-process)" "${LOG_LEVEL:-warn}"
 printf '| Endpoint | Req/s | p50 (ms) | p99 (ms) | Errors | RSS idle (MiB) | RSS under load (MiB) |\n'
 printf '|---|---:|---:|---:|---:|---:|---:|\n'
 printf '%s\n' "${rows[@]}"
