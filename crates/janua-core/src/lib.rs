@@ -4,6 +4,7 @@
 //! compiler keeps those concerns in `janua-store` and `janua`.
 //!
 //! # Layout
+//! - [`auth`]: accounts: users, passwords, sessions, refresh tokens, one-time tokens.
 //! - [`error`]: [`Error`](error::Error), failures named by meaning, never by source.
 //! - [`ids`]: typed identifiers (`UserId`, `OrgId`, …) parsed at the edge.
 //! - [`clock`]: the [`Clock`](clock::Clock) port, the only way core reads the time.
@@ -12,6 +13,7 @@
 //! - [`settings`]: runtime system settings (key/value, admin-managed).
 //! - [`health`]: readiness checks over the ports.
 
+pub mod auth;
 pub mod clock;
 pub mod crypto;
 pub mod error;

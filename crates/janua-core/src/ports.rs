@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::auth::store::AuthStore;
 use crate::error::Result;
 use crate::settings::SettingsStore;
 
@@ -67,9 +68,9 @@ pub trait SystemStore: Send + Sync {
 }
 
 /// Everything core needs from storage.
-pub trait Store: SystemStore + SettingsStore {}
+pub trait Store: SystemStore + SettingsStore + AuthStore {}
 
-impl<T: SystemStore + SettingsStore> Store for T {}
+impl<T: SystemStore + SettingsStore + AuthStore> Store for T {}
 
 /// A shared, expiring key/value cache. In-process by default; Redis (single or cluster) when
 /// configured, and then it is what makes revocations, rate limits and ceremonies visible to every
