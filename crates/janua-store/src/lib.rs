@@ -8,12 +8,14 @@
 //! - `errors`: the one place where `sqlx::Error` becomes a core [`Error`].
 //! - `json`: rules for JSON values that both backends enforce alike.
 //! - `migrations`: compares embedded migrations with the applied ones (shared by both backends).
+//! - `paging`: page bounds and escaped `LIKE` patterns for list queries (shared by both backends).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
 mod errors;
 mod json;
 mod migrations;
+mod paging;
 pub mod postgres;
 pub mod sqlite;
 
