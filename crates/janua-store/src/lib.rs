@@ -87,6 +87,16 @@ pub(crate) fn invalid_setting(variable: &str, message: &str) -> Error {
     Error::Validation(vec![FieldError::new(variable, message)])
 }
 
+/// Setting a user's status to `deleted` directly is refused: `soft_delete_user` is the only way
+/// there, because it also frees the email and ends the sessions. The bare status would leave a
+/// half-deleted account.
+pub(crate) fn deleting_needs_soft_delete() -> Error {
+    Error::Validation(vec![FieldError::new(
+        "status",
+        "use soft delete to delete an account",
+    )])
+}
+
 /// The URL with any password (in the user-info part or a `password=` parameter) replaced by
 /// `***`, so it can be logged or shown by `janua doctor`.
 pub fn redact_url(url: &str) -> String {

@@ -106,6 +106,19 @@ impl SqliteStore {
         let created_at = encode_time(session.created_at);
         let amr = encode_json(&serde_json::json!(session.amr))?;
         let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
+        // The user row first: it waits for a concurrent soft delete, which then either sees
+        // this session (and revokes it) or has deleted the account (and no session opens).
+        let signed_in = sqlx::query(
+            "UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+        )
+        .bind(session.user_id.to_string())
+        .bind(&created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        if signed_in.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
         let sql = format!(
             "INSERT INTO sessions (id, user_id, kind, refresh_family_id, ip_address, user_agent, \
              device_name, device_type, browser, os, amr, auth_time, created_at, \
@@ -145,12 +158,6 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-        sqlx::query("UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1")
-            .bind(session.user_id.to_string())
-            .bind(&created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
         tx.commit().await.map_err(from_sqlx)?;
         row.try_into()
     }

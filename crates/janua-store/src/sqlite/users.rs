@@ -3,12 +3,13 @@
 use chrono::{DateTime, Utc};
 use janua_core::auth::store::UserQuery;
 use janua_core::auth::users::{NewUser, ProfileUpdate, User, UserStatus};
-use janua_core::error::{Error, FieldError, Result};
+use janua_core::error::{Error, Result};
 use janua_core::ids::UserId;
 use sqlx::{Sqlite, Transaction};
 
 use super::codec::{decode_json, decode_time, encode_json, encode_time};
 use super::SqliteStore;
+use crate::deleting_needs_soft_delete;
 use crate::errors::from_sqlx;
 use crate::json::ensure_storable;
 use crate::paging::{contains_pattern, limit_offset};
@@ -376,13 +377,4 @@ async fn user_exists(tx: &mut Transaction<'_, Sqlite>, id: UserId) -> Result<boo
         .await
         .map_err(from_sqlx)?;
     Ok(exists)
-}
-
-/// `deleted` is reached only through `soft_delete_user`, which also frees the email and ends
-/// the sessions; setting the bare status would leave a half-deleted account.
-pub(crate) fn deleting_needs_soft_delete() -> Error {
-    Error::Validation(vec![FieldError::new(
-        "status",
-        "use soft delete to delete an account",
-    )])
 }
