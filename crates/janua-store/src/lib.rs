@@ -8,12 +8,14 @@
 //! - `errors`: the one place where `sqlx::Error` becomes a core [`Error`].
 //! - `json`: rules for JSON values that both backends enforce alike.
 //! - `migrations`: compares embedded migrations with the applied ones (shared by both backends).
+//! - `paging`: page bounds and escaped `LIKE` patterns for list queries (shared by both backends).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
 mod errors;
 mod json;
 mod migrations;
+mod paging;
 pub mod postgres;
 pub mod sqlite;
 
@@ -83,6 +85,16 @@ pub async fn connect(cfg: &DatabaseConfig) -> janua_core::Result<Arc<dyn Store>>
 /// A configuration value that cannot work, named by its environment variable.
 pub(crate) fn invalid_setting(variable: &str, message: &str) -> Error {
     Error::Validation(vec![FieldError::new(variable, message)])
+}
+
+/// Setting a user's status to `deleted` directly is refused: `soft_delete_user` is the only way
+/// there, because it also frees the email and ends the sessions. The bare status would leave a
+/// half-deleted account.
+pub(crate) fn deleting_needs_soft_delete() -> Error {
+    Error::Validation(vec![FieldError::new(
+        "status",
+        "use soft delete to delete an account",
+    )])
 }
 
 /// The URL with any password (in the user-info part or a `password=` parameter) replaced by

@@ -1,11 +1,21 @@
 //! The PostgreSQL backend: a primary pool for writes and consistent reads, plus optional replica
 //! pools for lag-tolerant reads. One file per capability, named as in `sqlite/`.
 //!
+//! - `auth`: the `AuthStore` trait, each method handed to one of the four files below.
+//! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
+//! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
+//! - `sessions`: sessions, their refresh-token families and the access-token deny list.
 //! - `settings`: system settings (`system_settings`).
 //! - `system`: ping (primary, then replicas as warnings), migrations, close.
+//! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 
+mod auth;
+mod lockouts;
+mod one_time_tokens;
+mod sessions;
 mod settings;
 mod system;
+mod users;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,13 +1,23 @@
 //! The SQLite backend: one file, WAL journal, one writer connection beside a pool of readers.
 //! One file per capability, named as in `postgres/`.
 //!
+//! - `auth`: the `AuthStore` trait, each method handed to one of the four files below.
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
+//! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
+//! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
+//! - `sessions`: sessions, their refresh-token families and the access-token deny list.
 //! - `settings`: system settings (`system_settings`).
 //! - `system`: ping, migrations, close.
+//! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 
+mod auth;
 mod codec;
+mod lockouts;
+mod one_time_tokens;
+mod sessions;
 mod settings;
 mod system;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

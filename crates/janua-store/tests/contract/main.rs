@@ -5,8 +5,13 @@
 // tests themselves; clippy's test allowances cover only `#[test]` functions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod backend;
 mod connect;
+mod lockouts;
+mod one_time_tokens;
 mod schema;
+mod sessions;
 mod settings;
 mod system;
+mod users;
