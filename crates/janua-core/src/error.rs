@@ -39,6 +39,34 @@ pub enum Error {
     /// A bug or an unexpected state; the message is logged, never shown to clients.
     #[error("internal error: {0}")]
     Internal(String),
+    /// An account rule refused the request; each reason has its own API error code.
+    #[error("refused: {0:?}")]
+    Auth(AuthFailure),
+}
+
+/// Why an account operation was refused, in the API's terms (API.md §1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// Unknown account, inactive account or wrong password: deliberately indistinguishable.
+    InvalidCredentials,
+    AccountLocked { retry_after_secs: u64 },
+    InvalidRefreshToken,
+    /// A one-time token that is unknown, used or expired.
+    InvalidToken,
+    WeakPassword(Vec<FieldError>),
+    EmailTaken,
+    UsernameTaken,
+    SignupsDisabled,
+    FeatureDisabled,
+    EmailAlreadyVerified,
+    EmailNotConfigured,
+    RedirectNotAllowed,
+    /// The current password given to confirm a sensitive change is wrong.
+    InvalidPassword,
+    SessionAlreadyRevoked,
+    /// The last administrator cannot remove themselves.
+    SoleAdmin,
+    ReauthRequired,
 }
 
 impl Error {
@@ -48,6 +76,10 @@ impl Error {
 
     pub fn unavailable(source: impl fmt::Display) -> Self {
         Error::Unavailable(source.to_string())
+    }
+
+    pub fn auth(failure: AuthFailure) -> Self {
+        Error::Auth(failure)
     }
 }
 

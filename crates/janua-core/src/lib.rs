@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - [`auth`]: accounts: users, passwords, sessions, refresh tokens, one-time tokens.
+//! - [`context`]: [`Core`](context::Core), the ports and settings every use case receives.
 //! - [`error`]: [`Error`](error::Error), failures named by meaning, never by source.
 //! - [`ids`]: typed identifiers (`UserId`, `OrgId`, …) parsed at the edge.
 //! - [`clock`]: the [`Clock`](clock::Clock) port, the only way core reads the time.
@@ -15,6 +16,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod context;
 pub mod crypto;
 pub mod error;
 pub mod health;

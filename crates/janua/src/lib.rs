@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`config`]: the typed configuration tree read once from the environment (API.md §18).
+//! - [`core_builder`]: the configuration in the domain's terms: `janua_core::Core`.
 //! - [`app`]: builds a running server from a config; serves until stopped, draining first.
 //! - [`server`]: the TCP/TLS listener and per-connection hyper serving.
 //! - [`shutdown`]: waits for SIGTERM or SIGINT.
@@ -14,9 +15,11 @@
 //! - [`cli`]: the `janua` subcommands.
 
 pub mod app;
+pub mod bootstrap;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod core_builder;
 pub mod http;
 pub mod jobs;
 pub mod server;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use janua_core::clock::Clock;
+use janua_core::context::Core;
 use janua_core::ports::{Cache, Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -15,6 +16,8 @@ use crate::http::rate_limit::RateLimiter;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// The domain's ports and settings; use cases take `&state.core`.
+    pub core: Arc<Core>,
     pub store: Arc<dyn Store>,
     pub cache: Arc<dyn Cache>,
     pub clock: Arc<dyn Clock>,

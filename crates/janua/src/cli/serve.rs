@@ -4,6 +4,12 @@ use crate::app::App;
 use crate::config::Config;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    for unknown in Config::unknown_variables(
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+    ) {
+        tracing::warn!("{unknown}");
+    }
     let app = App::build(config).await?;
     app.run_until_stopped(crate::shutdown::signal()).await
 }

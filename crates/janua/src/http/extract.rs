@@ -183,3 +183,95 @@ mod tests {
         assert_eq!(f, "password");
     }
 }
+
+#[cfg(test)]
+mod rejection_tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::post;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    use super::Json;
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct SignUp {
+        email: String,
+        age: u8,
+    }
+
+    async fn accept(Json(_): Json<SignUp>) -> &'static str {
+        "ok"
+    }
+
+    async fn status_and_code(
+        content_type: Option<&str>,
+        body: &'static str,
+    ) -> (StatusCode, String) {
+        let app = Router::new().route("/", post(accept));
+        let mut request = Request::post("/");
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let response = app
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let code = response
+            .extensions()
+            .get::<crate::http::error::ApiError>()
+            .map(|e| e.code.to_owned())
+            .unwrap_or_default();
+        (response.status(), code)
+    }
+
+    #[tokio::test]
+    async fn malformed_json_is_a_400_invalid_json() {
+        let (status, code) = status_and_code(Some("application/json"), "{\"email\": ").await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::BAD_REQUEST, "INVALID_JSON")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_content_type_is_a_415() {
+        let (status, code) = status_and_code(None, "{}").await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
+        );
+        let (status, _) = status_and_code(Some("text/plain"), "{}").await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[tokio::test]
+    async fn wrong_types_and_missing_fields_are_a_422_naming_the_field() {
+        let (status, code) =
+            status_and_code(Some("application/json"), r#"{"email": 5, "age": 1}"#).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR")
+        );
+        let (status, code) = status_and_code(
+            Some("application/json"),
+            r#"{"email": "a@b.c", "age": 300}"#,
+        )
+        .await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR")
+        );
+        let (status, _) = status_and_code(Some("application/json"), r#"{"age": 3}"#).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[tokio::test]
+    async fn a_json_array_or_scalar_is_not_an_object() {
+        let (status, _) = status_and_code(Some("application/json"), "[1,2]").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _) = status_and_code(Some("application/json"), "\"\\ud800\"").await;
+        assert!(status.is_client_error());
+    }
+}

@@ -3,6 +3,8 @@
 //! Middleware, outermost first: request id → client IP → error shaping → span and metrics →
 //! security headers → CORS → global rate limit → panic catcher → time-out → body limit.
 
+pub mod api;
+pub mod auth;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -35,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     // sees the matched route template; the last layer added is the outermost.
     Router::new()
         .merge(health::routes())
+        .merge(api::routes())
         .merge(docs::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))

@@ -11,3 +11,8 @@ mod health_and_shutdown;
 mod helpers;
 mod metrics;
 mod middleware;
+mod sessions;
+mod sign_in;
+mod sign_up;
+mod tokens;
+mod users;

@@ -8,6 +8,8 @@ use std::path::Path;
 pub struct Backend {
     pub database_url: String,
     pub redis_url: Option<String>,
+    /// Key namespace in Redis, shared by instances of one test and unique across tests.
+    pub redis_prefix: String,
 }
 
 impl Backend {

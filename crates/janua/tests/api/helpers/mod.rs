@@ -1,6 +1,7 @@
 //! Test harness: [`spawn_app`] starts a fresh server (fresh database, isolated cache keys) on
 //! port 0 and returns a [`TestApp`] with typed helpers.
 
+pub mod accounts;
 pub mod backend;
 
 use std::sync::Arc;
@@ -92,6 +93,17 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let backend = backend::Backend::fresh(dir.path()).await;
+    spawn_on(backend, dir, overrides).await
+}
+
+/// A second instance on the same database (and the same Redis namespace), as behind a load
+/// balancer.
+pub async fn spawn_second_instance(first: &TestApp, overrides: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    spawn_on(first.backend.clone(), dir, overrides).await
+}
+
+async fn spawn_on(backend: backend::Backend, dir: tempfile::TempDir, overrides: &[(&str, &str)]) -> TestApp {
     let mut vars = base_vars(dir.path(), &backend);
     for (key, value) in overrides {
         vars.retain(|(k, _)| k != key);

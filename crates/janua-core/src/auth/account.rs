@@ -1,0 +1,87 @@
+//! What a signed-in user does to their own account: read and edit the profile, change the
+//! password, delete the account (API.md §4, §6).
+
+use chrono::Duration;
+
+use crate::auth::passwords::Verification;
+use crate::auth::principal::UserPrincipal;
+use crate::auth::revocation::publish_revoked_sessions;
+use crate::auth::sign_out::revoke_sessions;
+use crate::auth::users::{ProfileUpdate, User};
+use crate::context::Core;
+use crate::error::{AuthFailure, Error, Result};
+use crate::ids::UserId;
+
+/// How recent a passwordless user's sign-in must be to count as re-authentication.
+pub const REAUTH_WINDOW_MINUTES: i64 = 15;
+
+pub async fn current_user(core: &Core, principal: &UserPrincipal) -> Result<User> {
+    active_user(core, principal.user_id).await
+}
+
+pub async fn active_user(core: &Core, id: UserId) -> Result<User> {
+    match core.store.get_user(id).await? {
+        Some(user) if user.status.can_authenticate() => Ok(user),
+        _ => Err(Error::Unauthorized),
+    }
+}
+
+pub async fn update_profile(core: &Core, principal: &UserPrincipal, update: ProfileUpdate) -> Result<User> {
+    core.store.update_profile(principal.user_id, &update, core.clock.now()).await
+}
+
+/// Confirms a sensitive action: the account password when it has one (400 `INVALID_PASSWORD`),
+/// otherwise a sign-in at most 15 minutes old (403 `REAUTH_REQUIRED`).
+pub async fn reauthenticate(core: &Core, principal: &UserPrincipal, password: Option<&str>) -> Result<User> {
+    let user = current_user(core, principal).await?;
+    match (&user.password_hash, password) {
+        (Some(hash), Some(password)) => match core.passwords.verify(hash, password).await? {
+            Verification::Valid { .. } => Ok(user),
+            Verification::Invalid => Err(Error::auth(AuthFailure::InvalidPassword)),
+        },
+        (Some(_), None) => Err(Error::auth(AuthFailure::InvalidPassword)),
+        (None, _) => {
+            let recent = match principal.session_id {
+                Some(sid) => core.store.get_session(sid).await?.is_some_and(|s| {
+                    core.clock.now() - s.auth_time <= Duration::minutes(REAUTH_WINDOW_MINUTES)
+                }),
+                None => false,
+            };
+            if recent {
+                Ok(user)
+            } else {
+                Err(Error::auth(AuthFailure::ReauthRequired))
+            }
+        }
+    }
+}
+
+/// Changes the password after checking the current one; every other session is revoked.
+pub async fn change_password(core: &Core, principal: &UserPrincipal, current: &str, new: &str) -> Result<()> {
+    let user = current_user(core, principal).await?;
+    let hash = user.password_hash.as_deref().ok_or(Error::auth(AuthFailure::InvalidPassword))?;
+    if core.passwords.verify(hash, current).await? == Verification::Invalid {
+        return Err(Error::auth(AuthFailure::InvalidPassword));
+    }
+    let unmet = core.auth.password_policy.check("new_password", new);
+    if !unmet.is_empty() {
+        return Err(Error::auth(AuthFailure::WeakPassword(unmet)));
+    }
+    let new_hash = core.passwords.hash(new).await?;
+    core.store.set_password_hash(user.id, &new_hash, core.clock.now()).await?;
+    revoke_sessions(core, user.id, principal.session_id, "password_changed").await?;
+    Ok(())
+}
+
+/// Soft-deletes the caller's account after re-authentication; the last admin cannot.
+pub async fn delete_account(core: &Core, principal: &UserPrincipal, password: Option<&str>) -> Result<()> {
+    let user = reauthenticate(core, principal, password).await?;
+    if user.is_admin && core.store.count_admins().await? <= 1 {
+        return Err(Error::auth(AuthFailure::SoleAdmin));
+    }
+    let now = core.clock.now();
+    let sessions: Vec<_> = core.store.list_live_sessions(user.id, now).await?.into_iter().map(|s| s.id).collect();
+    core.store.soft_delete_user(user.id, now).await?;
+    publish_revoked_sessions(core, &sessions).await;
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Opening a session after a successful authentication, whatever proved it (password, magic
+//! link, second factor, passkey): the session row, its first refresh token, the token pair, and
+//! enforcement of the per-user session limit.
+
+use crate::auth::revocation::publish_revoked_sessions;
+use crate::auth::sessions::{ClientContext, DeviceInfo, NewSession, Session, MAX_USER_AGENT_LEN};
+use crate::auth::tokens::{new_refresh_secret, token_pair, TokenPair};
+use crate::auth::users::{AuthMethod, User};
+use crate::context::Core;
+use crate::error::Result;
+use crate::ids::SessionId;
+
+pub struct OpenedSession {
+    pub session: Session,
+    pub tokens: TokenPair,
+}
+
+pub async fn open_session(core: &Core, user: &User, method: AuthMethod, client: &ClientContext) -> Result<OpenedSession> {
+    let now = core.clock.now();
+    let refresh = new_refresh_secret();
+    let user_agent = client.user_agent.as_deref().map(|ua| truncate(ua, MAX_USER_AGENT_LEN));
+    let new = NewSession {
+        id: SessionId::new(),
+        user_id: user.id,
+        ip_address: client.ip_address.clone(),
+        device: user_agent.as_deref().map(DeviceInfo::from_user_agent).unwrap_or_default(),
+        user_agent,
+        amr: method.amr().iter().map(|m| (*m).to_owned()).collect(),
+        auth_time: now,
+        created_at: now,
+        expires_at: now + core.auth.session_ttl,
+        absolute_expires_at: now + core.auth.session_absolute_ttl,
+        refresh_token_hash: refresh.digest,
+        refresh_expires_at: now + core.auth.session_ttl,
+    };
+    let session = core.store.open_session(&new).await?;
+    enforce_session_limit(core, user, now).await?;
+    let tokens = token_pair(core, user, session.id, refresh.token, now)?;
+    Ok(OpenedSession { session, tokens })
+}
+
+/// Beyond `MAX_SESSIONS_PER_IDENTITY` live sessions, the oldest are revoked.
+async fn enforce_session_limit(core: &Core, user: &User, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    let max = core.auth.max_sessions_per_user as usize;
+    if max == 0 {
+        return Ok(());
+    }
+    let live = core.store.list_live_sessions(user.id, now).await?;
+    if live.len() <= max {
+        return Ok(());
+    }
+    // Newest first: everything after the first `max` goes.
+    let mut revoked = Vec::new();
+    for session in live.iter().skip(max) {
+        if core.store.revoke_session(session.id, "session_limit", now).await? {
+            revoked.push(session.id);
+        }
+    }
+    publish_revoked_sessions(core, &revoked).await;
+    Ok(())
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}

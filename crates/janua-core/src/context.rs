@@ -1,0 +1,22 @@
+//! `Core`: the bundle of ports and settings every use case receives. Built once by the server
+//! at start-up; cheap to share behind an `Arc`.
+
+use std::sync::Arc;
+
+use crate::auth::access_token::TokenSigner;
+use crate::auth::passwords::Passwords;
+use crate::auth::settings::AuthSettings;
+use crate::clock::Clock;
+use crate::ports::{Cache, Store};
+
+pub struct Core {
+    pub store: Arc<dyn Store>,
+    pub cache: Arc<dyn Cache>,
+    /// Whether `cache` is shared by every instance (Redis). When it is not, revocation checks
+    /// fall back to the database so that several instances still agree.
+    pub cache_is_shared: bool,
+    pub clock: Arc<dyn Clock>,
+    pub signer: Arc<dyn TokenSigner>,
+    pub passwords: Passwords,
+    pub auth: AuthSettings,
+}

@@ -1,0 +1,84 @@
+//! Turns the configuration into `janua_core::Core`: the account rules in core's own terms, plus
+//! the ports the app has built (store, cache, clock, token signer).
+
+use std::sync::Arc;
+
+use janua_core::auth::passwords::{HashParams, PasswordPolicy, Passwords};
+use janua_core::auth::settings::{AuthSettings, LockoutSettings};
+use janua_core::auth::access_token::TokenSigner;
+use janua_core::clock::Clock;
+use janua_core::context::Core;
+use janua_core::ports::{Cache, Store};
+
+use crate::config::Config;
+
+fn duration(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+pub fn auth_settings(config: &Config) -> AuthSettings {
+    let security = &config.security;
+    let tokens = &config.tokens;
+    let urls = &config.urls;
+    let policy = &security.password_policy;
+    let mut redirect_origins = config.security.cors_origins.clone();
+    redirect_origins.extend(security.password_reset_redirect_origins.iter().cloned());
+    AuthSettings {
+        issuer: tokens.issuer.clone(),
+        audience: tokens.audience.clone(),
+        access_token_ttl: duration(tokens.access_token_ttl),
+        session_ttl: duration(tokens.refresh_token_ttl),
+        session_absolute_ttl: duration(tokens.refresh_token_absolute),
+        email_verification_ttl: duration(tokens.email_verification_ttl),
+        password_reset_ttl: duration(tokens.password_reset_ttl),
+        magic_link_ttl: duration(tokens.magic_link_ttl),
+        password_policy: PasswordPolicy {
+            min_length: policy.min_length,
+            require_uppercase: policy.require_uppercase,
+            require_lowercase: policy.require_lowercase,
+            require_digit: policy.require_digit,
+            require_symbol: policy.require_symbol,
+        },
+        lockout: LockoutSettings {
+            enabled: security.lockout.enabled,
+            threshold: security.lockout.threshold,
+            duration: duration(security.lockout.duration),
+        },
+        max_sessions_per_user: security.max_sessions_per_identity,
+        signups_enabled: config.features.enable_signups,
+        magic_links_enabled: config.features.enable_magic_links,
+        email_configured: config.mail.email_enabled
+            && (config.mail.smtp_host.is_some() || !config.server.environment.is_production()),
+        base_url: urls.base_url.clone(),
+        api_base_url: urls.api_base_url.clone(),
+        frontend_url: urls.frontend_url.clone(),
+        redirect_origins,
+        password_reset_redirect_origins: security.password_reset_redirect_origins.clone(),
+    }
+}
+
+pub struct Ports {
+    pub store: Arc<dyn Store>,
+    pub cache: Arc<dyn Cache>,
+    pub cache_is_shared: bool,
+    pub clock: Arc<dyn Clock>,
+    pub signer: Arc<dyn TokenSigner>,
+}
+
+pub fn build_core(config: &Config, ports: Ports) -> anyhow::Result<Core> {
+    let hash = &config.security.password_hash;
+    let passwords = Passwords::new(HashParams {
+        memory_kib: hash.memory_kib,
+        iterations: hash.iterations,
+        parallelism: hash.parallelism,
+    })?;
+    Ok(Core {
+        store: ports.store,
+        cache: ports.cache,
+        cache_is_shared: ports.cache_is_shared,
+        clock: ports.clock,
+        signer: ports.signer,
+        passwords,
+        auth: auth_settings(config),
+    })
+}

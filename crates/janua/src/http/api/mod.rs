@@ -1,0 +1,14 @@
+//! The REST API under `/api/v1`: one module per capability, each exposing `routes()`.
+
+pub mod auth;
+pub mod fields;
+pub mod sessions;
+pub mod users;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(auth::routes()).merge(sessions::routes()).merge(users::routes())
+}
