@@ -2,13 +2,15 @@
 //! PostgreSQL and SQLite; `janua` implements [`Cache`] in process and on Redis.
 //!
 //! [`Store`] is the union of one trait per capability, so each capability's storage needs are
-//! declared next to it and a backend is complete only when it implements them all.
+//! declared next to it and a backend is complete only when it implements them all. The mail
+//! port, [`Mailer`](crate::mail::Mailer), lives with the mails it sends in `mail`.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::jobs::store::JobStore;
 use crate::settings::SettingsStore;
 
 /// Which database engine a store runs on.
@@ -67,9 +69,9 @@ pub trait SystemStore: Send + Sync {
 }
 
 /// Everything core needs from storage.
-pub trait Store: SystemStore + SettingsStore {}
+pub trait Store: SystemStore + SettingsStore + JobStore {}
 
-impl<T: SystemStore + SettingsStore> Store for T {}
+impl<T: SystemStore + SettingsStore + JobStore> Store for T {}
 
 /// A shared, expiring key/value cache. In-process by default; Redis (single or cluster) when
 /// configured, and then it is what makes revocations, rate limits and ceremonies visible to every

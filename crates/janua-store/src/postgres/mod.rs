@@ -1,9 +1,11 @@
 //! The PostgreSQL backend: a primary pool for writes and consistent reads, plus optional replica
 //! pools for lag-tolerant reads. One file per capability, named as in `sqlite/`.
 //!
+//! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED`.
 //! - `settings`: system settings (`system_settings`).
 //! - `system`: ping (primary, then replicas as warnings), migrations, close.
 
+mod jobs;
 mod settings;
 mod system;
 

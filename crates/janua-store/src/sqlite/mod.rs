@@ -2,10 +2,12 @@
 //! One file per capability, named as in `postgres/`.
 //!
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
+//! - `jobs`: the durable job queue (`jobs`), claims through the single writer.
 //! - `settings`: system settings (`system_settings`).
 //! - `system`: ping, migrations, close.
 
 mod codec;
+mod jobs;
 mod settings;
 mod system;
 

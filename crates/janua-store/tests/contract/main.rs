@@ -7,6 +7,7 @@
 
 mod backend;
 mod connect;
+mod jobs;
 mod schema;
 mod settings;
 mod system;
