@@ -80,6 +80,10 @@ uuid_id!(
     /// A stored setting override row.
     SettingId
 );
+uuid_id!(
+    /// A row of the durable job queue (`jobs`).
+    JobId
+);
 
 #[cfg(test)]
 mod tests {

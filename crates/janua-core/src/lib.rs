@@ -12,6 +12,8 @@
 //! - [`crypto`]: secret digests, constant-time comparison, random tokens.
 //! - [`ports`]: the storage and cache traits that adapters implement.
 //! - [`settings`]: runtime system settings (key/value, admin-managed).
+//! - [`jobs`]: the durable job queue (`JobStore`) and retry schedules.
+//! - [`mail`]: the mails Janua sends, the `Mailer` port, and enqueuing mail as jobs.
 //! - [`health`]: readiness checks over the ports.
 
 pub mod auth;
@@ -21,6 +23,8 @@ pub mod crypto;
 pub mod error;
 pub mod health;
 pub mod ids;
+pub mod jobs;
+pub mod mail;
 pub mod ports;
 pub mod settings;
 

@@ -2,7 +2,8 @@
 //! PostgreSQL and SQLite; `janua` implements [`Cache`] in process and on Redis.
 //!
 //! [`Store`] is the union of one trait per capability, so each capability's storage needs are
-//! declared next to it and a backend is complete only when it implements them all.
+//! declared next to it and a backend is complete only when it implements them all. The mail
+//! port, [`Mailer`](crate::mail::Mailer), lives with the mails it sends in `mail`.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 
 use crate::auth::store::AuthStore;
 use crate::error::Result;
+use crate::jobs::store::JobStore;
 use crate::settings::SettingsStore;
 
 /// Which database engine a store runs on.
@@ -68,9 +70,9 @@ pub trait SystemStore: Send + Sync {
 }
 
 /// Everything core needs from storage.
-pub trait Store: SystemStore + SettingsStore + AuthStore {}
+pub trait Store: SystemStore + SettingsStore + AuthStore + JobStore {}
 
-impl<T: SystemStore + SettingsStore + AuthStore> Store for T {}
+impl<T: SystemStore + SettingsStore + AuthStore + JobStore> Store for T {}
 
 /// A shared, expiring key/value cache. In-process by default; Redis (single or cluster) when
 /// configured, and then it is what makes revocations, rate limits and ceremonies visible to every

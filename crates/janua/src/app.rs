@@ -1,5 +1,5 @@
-//! Assembles a running server from a [`Config`]: storage, cache, clock, state, router, listener
-//! and jobs, then serves until told to stop, draining as API.md §2 describes.
+//! Assembles a running server from a [`Config`]: storage, cache, clock, mailer, state, router,
+//! listener and jobs, then serves until told to stop, draining as API.md §2 describes.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use janua_core::clock::{Clock, SystemClock};
+use janua_core::mail::Mailer;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -17,6 +18,7 @@ use crate::http;
 use crate::http::extract::TrustedProxies;
 use crate::http::rate_limit::RateLimiter;
 use crate::jobs::Jobs;
+use crate::mail::render::MailRenderer;
 use crate::server;
 use crate::state::{AppState, Lifecycle};
 
@@ -25,6 +27,26 @@ pub struct App {
     tls: Option<TlsAcceptor>,
     state: AppState,
     address: SocketAddr,
+    background_jobs: bool,
+}
+
+/// What [`App::build_with`] takes besides the configuration: the parts tests replace.
+pub struct AppOptions {
+    pub clock: Arc<dyn Clock>,
+    /// `None`: the mailer the configuration asks for (SMTP, log or disabled).
+    pub mailer: Option<Arc<dyn Mailer>>,
+    /// False: `run_until_stopped` starts no jobs, so a test drives each job's `run_once` alone.
+    pub background_jobs: bool,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            mailer: None,
+            background_jobs: true,
+        }
+    }
 }
 
 /// The storage settings of `config`, in the store crate's terms.
@@ -50,11 +72,25 @@ pub fn cache_target(config: &Config) -> CacheTarget {
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_clock(config, Arc::new(SystemClock)).await
+        Self::build_with(config, AppOptions::default()).await
     }
 
     /// As [`App::build`], with the clock injected (tests hold time still).
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let options = AppOptions {
+            clock,
+            ..AppOptions::default()
+        };
+        Self::build_with(config, options).await
+    }
+
+    /// As [`App::build`], with the clock, the mailer and background jobs chosen by the caller.
+    pub async fn build_with(config: Config, options: AppOptions) -> anyhow::Result<Self> {
+        let AppOptions {
+            clock,
+            mailer,
+            background_jobs,
+        } = options;
         for warning in config.warnings() {
             tracing::warn!("{warning}");
         }
@@ -65,6 +101,19 @@ impl App {
         let cache = cache::connect_with_prefix(&cache_target(&config), &config.cache.key_prefix)
             .await
             .context("configuring the cache")?;
+        let mail_renderer = MailRenderer::new(
+            config.mail.templates_dir.as_deref(),
+            &config.server.app_name,
+            &config.urls.base_url,
+        )
+        .context("loading the mail templates (check EMAIL_TEMPLATES_DIR)")?;
+        if !mail_renderer.overridden().is_empty() {
+            tracing::info!(templates = ?mail_renderer.overridden(), "mail templates overridden");
+        }
+        let mailer = match mailer {
+            Some(mailer) => mailer,
+            None => crate::mail::from_config(&config).context("configuring mail (SMTP_*)")?,
+        };
         let tls = match (&config.server.tls_cert_file, &config.server.tls_key_file) {
             (Some(cert), Some(key)) => Some(server::tls_acceptor(cert, key)?),
             _ => None,
@@ -82,6 +131,8 @@ impl App {
             store,
             cache,
             clock,
+            mailer,
+            mail_renderer: Arc::new(mail_renderer),
             lifecycle: Lifecycle::default(),
             metrics,
         };
@@ -90,6 +141,7 @@ impl App {
             tls,
             state,
             address,
+            background_jobs,
         })
     }
 
@@ -118,14 +170,20 @@ impl App {
             tls,
             state,
             address,
+            background_jobs,
         } = self;
         let server_config = state.config.server.clone();
-        let jobs = Jobs::spawn_all(&state);
+        let jobs = if background_jobs {
+            Jobs::spawn_all(&state)
+        } else {
+            Jobs::none()
+        };
         tracing::info!(
             %address,
             tls = tls.is_some(),
             database = state.store.backend().as_str(),
             cache = state.cache.backend(),
+            mailer = state.mailer.name(),
             jobs = ?jobs.names(),
             "janua is serving"
         );

@@ -10,6 +10,7 @@
 //! - [`state`]: `AppState`, what handlers can reach.
 //! - [`http`]: routes and middleware (errors, request ids, metrics, rate limits, CORS).
 //! - [`cache`]: the in-process and Redis (single, cluster) caches.
+//! - [`mail`]: mail rendering and the SMTP, log and capture mailers.
 //! - [`jobs`]: background jobs with named handles and a stop signal.
 //! - [`telemetry`]: logging, metrics, Sentry and OpenTelemetry.
 //! - [`cli`]: the `janua` subcommands.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod core_builder;
 pub mod http;
 pub mod jobs;
+pub mod mail;
 pub mod server;
 pub mod shutdown;
 pub mod state;

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use janua_core::clock::Clock;
 use janua_core::context::Core;
+use janua_core::mail::Mailer;
 use janua_core::ports::{Cache, Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::Config;
 use crate::http::extract::TrustedProxies;
 use crate::http::rate_limit::RateLimiter;
+use crate::mail::render::MailRenderer;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +23,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub cache: Arc<dyn Cache>,
     pub clock: Arc<dyn Clock>,
+    /// Sends rendered mail; only the mail delivery job calls it (requests enqueue jobs).
+    pub mailer: Arc<dyn Mailer>,
+    pub mail_renderer: Arc<MailRenderer>,
     pub lifecycle: Lifecycle,
     pub metrics: PrometheusHandle,
     pub proxies: Arc<TrustedProxies>,

@@ -2,6 +2,7 @@
 //! pools for lag-tolerant reads. One file per capability, named as in `sqlite/`.
 //!
 //! - `auth`: the `AuthStore` trait, each method handed to one of the four files below.
+//! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED`.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list.
@@ -10,6 +11,7 @@
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 
 mod auth;
+mod jobs;
 mod lockouts;
 mod one_time_tokens;
 mod sessions;

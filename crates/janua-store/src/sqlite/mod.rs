@@ -3,6 +3,7 @@
 //!
 //! - `auth`: the `AuthStore` trait, each method handed to one of the four files below.
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
+//! - `jobs`: the durable job queue (`jobs`), claims through the single writer.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list.
@@ -12,6 +13,7 @@
 
 mod auth;
 mod codec;
+mod jobs;
 mod lockouts;
 mod one_time_tokens;
 mod sessions;

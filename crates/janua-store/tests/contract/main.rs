@@ -8,6 +8,7 @@
 mod accounts;
 mod backend;
 mod connect;
+mod jobs;
 mod lockouts;
 mod one_time_tokens;
 mod schema;

@@ -1,5 +1,6 @@
 //! `janua doctor`: the troubleshooting section of the deployment guide as one command. Checks
-//! the configuration, database connectivity, migration state, the cache, TLS and key material,
+//! the configuration, database connectivity, migration state, the cache, mail (SMTP connect and
+//! EHLO, template overrides), TLS and key material,
 //! prints PASS/WARN/FAIL per check with what to do, and exits 1 when anything failed.
 
 use std::time::Instant;
@@ -9,6 +10,8 @@ use janua_core::health::{check_cache, check_store};
 use crate::app::{cache_target, database_config};
 use crate::cache::{self, CacheTarget};
 use crate::config::Config;
+use crate::mail::render::MailRenderer;
+use crate::mail::smtp::SmtpMailer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -58,6 +61,7 @@ pub async fn run_checks(config: &Config) -> Vec<Check> {
     let mut checks = vec![configuration(config)];
     checks.extend(database(config).await);
     checks.push(cache_check(config).await);
+    checks.push(mail_check(config).await);
     checks.push(tls(config));
     checks.push(secret_key(config));
     checks
@@ -171,6 +175,57 @@ async fn cache_check(config: &Config) -> Check {
                 ping.error.unwrap_or_default()
             ),
         )
+    }
+}
+
+/// The mail check alone: templates load; SMTP answers EHLO, or why no relay is acceptable.
+pub async fn mail_check(config: &Config) -> Check {
+    let mail = &config.mail;
+    if let Err(e) = MailRenderer::new(
+        mail.templates_dir.as_deref(),
+        &config.server.app_name,
+        &config.urls.base_url,
+    ) {
+        return Check::new(
+            "mail",
+            Verdict::Fail,
+            format!("{e}. Fix or remove the file in EMAIL_TEMPLATES_DIR."),
+        );
+    }
+    if !mail.email_enabled {
+        return Check::new(
+            "mail",
+            Verdict::Warn,
+            "EMAIL_ENABLED=false: no mail is sent (no verification, reset or magic-link mails)",
+        );
+    }
+    let smtp = match SmtpMailer::from_config(mail) {
+        Ok(Some(smtp)) => smtp,
+        Ok(None) if config.server.environment.is_production() => return Check::new(
+            "mail",
+            Verdict::Fail,
+            "SMTP_HOST is not set: mail is not sent in production (mail jobs retry, then fail). \
+                 Set SMTP_HOST, SMTP_PORT, SMTP_TLS and credentials, or EMAIL_ENABLED=false.",
+        ),
+        Ok(None) => {
+            return Check::new(
+                "mail",
+                Verdict::Warn,
+                "SMTP_HOST is not set: mails are logged (with their links), not sent",
+            )
+        }
+        Err(e) => return Check::new("mail", Verdict::Fail, format!("{e}")),
+    };
+    match smtp.test_connection().await {
+        Ok(()) => Check::new("mail", Verdict::Pass, format!("SMTP {} answered EHLO", smtp.describe())),
+        Err(e) => Check::new(
+            "mail",
+            Verdict::Fail,
+            format!(
+                "{e}. Check SMTP_HOST and SMTP_PORT, that this host may reach the relay, that \
+                 SMTP_TLS matches the port (starttls: 587, tls: 465), and SMTP_USERNAME/SMTP_PASSWORD."
+            ),
+        ),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Mail settings (§18 "Mail"): the SMTP relay and the sender address. Without `SMTP_HOST`,
 //! mail is logged instead of sent (outside production).
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 use crate::config::env::{host_of, quote, Reader};
@@ -48,6 +50,9 @@ pub struct MailConfig {
     pub email_from: String,
     /// False = no mail at all, neither sent nor logged.
     pub email_enabled: bool,
+    /// A directory whose `<mail>.txt`, `<mail>.html` (and `layout.html`) replace the built-in
+    /// templates of the same name; files it lacks fall back to the built-ins.
+    pub templates_dir: Option<PathBuf>,
 }
 
 pub(super) fn read(r: &mut Reader, app_name: &str, base_url: &str) -> MailConfig {
@@ -73,6 +78,15 @@ pub(super) fn read(r: &mut Reader, app_name: &str, base_url: &str) -> MailConfig
         );
     }
     let email_enabled = r.bool(&["EMAIL_ENABLED"], true);
+    let templates_dir = r.string(&["EMAIL_TEMPLATES_DIR"]).map(PathBuf::from);
+    if let Some(dir) = &templates_dir {
+        if !dir.is_dir() {
+            r.problem(
+                "EMAIL_TEMPLATES_DIR",
+                format!("{} is not a readable directory", dir.display()),
+            );
+        }
+    }
     if smtp_password.is_some() && smtp_username.is_none() {
         r.problem("SMTP_PASSWORD", "is set but SMTP_USERNAME is not");
     }
@@ -84,6 +98,7 @@ pub(super) fn read(r: &mut Reader, app_name: &str, base_url: &str) -> MailConfig
         smtp_tls,
         email_from,
         email_enabled,
+        templates_dir,
     }
 }
 

@@ -3,6 +3,7 @@
 //! bounded. Each job lives in its own file and exposes a `run_once` that tests call directly.
 
 pub mod dependency_watch;
+pub mod mail_delivery;
 
 use std::time::Duration;
 
@@ -31,11 +32,30 @@ impl Jobs {
     pub fn spawn_all(state: &AppState) -> Self {
         let (stop, receiver) = watch::channel(false);
         let signal = StopSignal(receiver);
-        let handles = vec![(
-            dependency_watch::NAME,
-            tokio::spawn(dependency_watch::run(state.clone(), signal.clone())),
-        )];
+        let handles = vec![
+            (
+                dependency_watch::NAME,
+                tokio::spawn(dependency_watch::run(state.clone(), signal.clone())),
+            ),
+            (
+                mail_delivery::NAME,
+                tokio::spawn(mail_delivery::run(
+                    state.clone(),
+                    signal.clone(),
+                    mail_delivery::POLL_INTERVAL,
+                )),
+            ),
+        ];
         Self { stop, handles }
+    }
+
+    /// No jobs at all (tests that drive `run_once` themselves).
+    pub fn none() -> Self {
+        let (stop, _) = watch::channel(false);
+        Self {
+            stop,
+            handles: Vec::new(),
+        }
     }
 
     pub fn names(&self) -> Vec<&'static str> {

@@ -12,6 +12,10 @@ pub const AUTH_ATTEMPTS_TOTAL: &str = "janua_auth_attempts_total";
 pub const TOKENS_ISSUED_TOTAL: &str = "janua_tokens_issued_total";
 pub const MFA_VERIFICATIONS_TOTAL: &str = "janua_mfa_verifications_total";
 pub const WEBHOOK_DELIVERIES_TOTAL: &str = "janua_webhook_deliveries_total";
+pub const MAIL_SENT_TOTAL: &str = "janua_mail_sent_total";
+pub const JOBS_PENDING: &str = "janua_jobs_pending";
+pub const JOBS_FAILED: &str = "janua_jobs_failed";
+pub const JOBS_OLDEST_DUE_SECONDS: &str = "janua_jobs_oldest_due_seconds";
 pub const PASSWORD_HASH_SECONDS: &str = "janua_password_hash_seconds";
 pub const RATE_LIMITED_TOTAL: &str = "janua_rate_limited_total";
 pub const READY: &str = "janua_ready";
@@ -82,6 +86,23 @@ fn describe() {
     metrics::describe_counter!(
         WEBHOOK_DELIVERIES_TOTAL,
         "Webhook delivery attempts by result"
+    );
+    metrics::describe_counter!(
+        MAIL_SENT_TOTAL,
+        "Mail delivery attempts by result: sent, retried (will run again), failed (dead-lettered)"
+    );
+    metrics::describe_gauge!(
+        JOBS_PENDING,
+        "Jobs of every kind waiting in the durable queue (due or scheduled)"
+    );
+    metrics::describe_gauge!(
+        JOBS_FAILED,
+        "Dead-lettered jobs kept in the queue for inspection"
+    );
+    metrics::describe_gauge!(
+        JOBS_OLDEST_DUE_SECONDS,
+        metrics::Unit::Seconds,
+        "How long the oldest due job has waited; growing means no worker keeps up"
     );
     metrics::describe_histogram!(
         PASSWORD_HASH_SECONDS,

@@ -1,14 +1,17 @@
-//! Test harness: [`spawn_app`] starts a fresh server (fresh database, isolated cache keys) on
-//! port 0 and returns a [`TestApp`] with typed helpers.
+//! Test harness: [`spawn_app`] starts a fresh server (fresh database, isolated cache keys,
+//! captured mail, manual clock) on port 0 and returns a [`TestApp`] with typed helpers.
 
 pub mod accounts;
 pub mod backend;
+pub mod smtp;
 
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use janua::app::App;
+use janua::app::{App, AppOptions};
 use janua::config::Config;
+use janua::mail::capture::CaptureMailer;
+use janua::state::AppState;
 use janua_core::clock::ManualClock;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -18,6 +21,12 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub backend: backend::Backend,
+    /// The outbox every mail lands in (unless the app was spawned with the configured mailer).
+    pub mail: Arc<CaptureMailer>,
+    /// The running app's state, for tests that reach past HTTP (enqueue jobs, run a job once).
+    pub state: AppState,
+    /// How the app was started, so [`TestApp::restart_with`] can start it again the same way.
+    vars: Vec<(String, String)>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -48,6 +57,44 @@ impl TestApp {
             let _ = stop.send(());
         }
         self.server.take().expect("server already stopped")
+    }
+
+    /// Stops the server and starts a new one on the same database, configuration, clock and
+    /// outbox: what survives this survives a process restart.
+    /// `options` may differ from the first start's (start the jobs this time, say).
+    pub async fn restart_with(mut self, options: TestOptions) -> TestApp {
+        self.begin_shutdown()
+            .await
+            .expect("server task")
+            .expect("server stopped cleanly");
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
+        start(
+            self.vars.clone(),
+            options,
+            self.backend.clone(),
+            dir,
+            self.clock.clone(),
+            self.mail.clone(),
+        )
+        .await
+    }
+}
+
+/// How to start a test app beyond its variables.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    /// Use the mailer the configuration asks for (SMTP, log) instead of the capture outbox.
+    pub configured_mailer: bool,
+    /// Start the background jobs (the default); false lets a test call `run_once` alone.
+    pub background_jobs: bool,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            configured_mailer: false,
+            background_jobs: true,
+        }
     }
 }
 
@@ -91,6 +138,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts an app with extra or overriding variables.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_with_options(overrides, TestOptions::default()).await
+}
+
+/// Starts an app with extra variables and [`TestOptions`].
+pub async fn spawn_app_with_options(overrides: &[(&str, &str)], options: TestOptions) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let backend = backend::Backend::fresh(dir.path()).await;
     spawn_on(backend, dir, overrides).await
@@ -109,15 +161,44 @@ async fn spawn_on(backend: backend::Backend, dir: tempfile::TempDir, overrides: 
         vars.retain(|(k, _)| k != key);
         vars.push(((*key).to_owned(), (*value).to_owned()));
     }
-    let config = Config::from_vars(vars).expect("test configuration is valid");
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
             .single()
             .expect("date"),
     ));
-    let app = App::build_with_clock(config, clock.clone())
+    start(
+        vars,
+        options,
+        backend,
+        dir,
+        clock,
+        Arc::new(CaptureMailer::new()),
+    )
+    .await
+}
+
+async fn start(
+    vars: Vec<(String, String)>,
+    options: TestOptions,
+    backend: backend::Backend,
+    dir: tempfile::TempDir,
+    clock: Arc<ManualClock>,
+    mail: Arc<CaptureMailer>,
+) -> TestApp {
+    let config = Config::from_vars(vars.clone()).expect("test configuration is valid");
+    let app_options = AppOptions {
+        clock: clock.clone(),
+        mailer: if options.configured_mailer {
+            None
+        } else {
+            Some(mail.clone())
+        },
+        background_jobs: options.background_jobs,
+    };
+    let app = App::build_with(config, app_options)
         .await
         .expect("app builds");
+    let state = app.state().clone();
     let port = app.port();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -131,6 +212,9 @@ async fn spawn_on(backend: backend::Backend, dir: tempfile::TempDir, overrides: 
             .expect("client"),
         clock,
         backend,
+        mail,
+        state,
+        vars,
         stop: Some(stop),
         server: Some(server),
         _dir: dir,
