@@ -80,6 +80,10 @@ uuid_id!(
     /// A stored setting override row.
     SettingId
 );
+uuid_id!(
+    /// A row of the signing key ring (not the JWS `kid`, which is the key's thumbprint).
+    SigningKeyId
+);
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::settings::SettingsStore;
+use crate::tokens::store::SigningKeyStore;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +68,9 @@ pub trait SystemStore: Send + Sync {
 }
 
 /// Everything core needs from storage.
-pub trait Store: SystemStore + SettingsStore {}
+pub trait Store: SystemStore + SettingsStore + SigningKeyStore {}
 
-impl<T: SystemStore + SettingsStore> Store for T {}
+impl<T: SystemStore + SettingsStore + SigningKeyStore> Store for T {}
 
 /// A shared, expiring key/value cache. In-process by default; Redis (single or cluster) when
 /// configured, and then it is what makes revocations, rate limits and ceremonies visible to every
