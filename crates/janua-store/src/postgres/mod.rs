@@ -2,9 +2,11 @@
 //! pools for lag-tolerant reads. One file per capability, named as in `sqlite/`.
 //!
 //! - `settings`: system settings (`system_settings`).
+//! - `signing_keys`: the JWT key ring (`signing_keys`).
 //! - `system`: ping (primary, then replicas as warnings), migrations, close.
 
 mod settings;
+mod signing_keys;
 mod system;
 
 use std::str::FromStr;

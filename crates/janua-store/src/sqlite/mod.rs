@@ -3,10 +3,12 @@
 //!
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
 //! - `settings`: system settings (`system_settings`).
+//! - `signing_keys`: the JWT key ring (`signing_keys`).
 //! - `system`: ping, migrations, close.
 
 mod codec;
 mod settings;
+mod signing_keys;
 mod system;
 
 use std::str::FromStr;

@@ -9,4 +9,5 @@ mod backend;
 mod connect;
 mod schema;
 mod settings;
+mod signing_keys;
 mod system;
