@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use janua_core::clock::Clock;
 use janua_core::ports::{Cache, Store};
+use janua_core::tokens::keys::KeyRing;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::Config;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub cache: Arc<dyn Cache>,
     pub clock: Arc<dyn Clock>,
+    /// Signs and verifies every JWT; serves the JWKS.
+    pub keys: Arc<KeyRing>,
     pub lifecycle: Lifecycle,
     pub metrics: PrometheusHandle,
     pub proxies: Arc<TrustedProxies>,

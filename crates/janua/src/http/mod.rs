@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod oidc;
 pub mod rate_limit;
 pub mod request_id;
 
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(docs::routes())
+        .merge(oidc::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))

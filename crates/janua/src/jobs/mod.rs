@@ -3,6 +3,7 @@
 //! bounded. Each job lives in its own file and exposes a `run_once` that tests call directly.
 
 pub mod dependency_watch;
+pub mod key_rotation;
 
 use std::time::Duration;
 
@@ -31,10 +32,20 @@ impl Jobs {
     pub fn spawn_all(state: &AppState) -> Self {
         let (stop, receiver) = watch::channel(false);
         let signal = StopSignal(receiver);
-        let handles = vec![(
-            dependency_watch::NAME,
-            tokio::spawn(dependency_watch::run(state.clone(), signal.clone())),
-        )];
+        let handles = vec![
+            (
+                dependency_watch::NAME,
+                tokio::spawn(dependency_watch::run(state.clone(), signal.clone())),
+            ),
+            (
+                key_rotation::NAME,
+                tokio::spawn(key_rotation::run(
+                    state.clone(),
+                    signal.clone(),
+                    key_rotation::REFRESH_INTERVAL,
+                )),
+            ),
+        ];
         Self { stop, handles }
     }
 

@@ -9,5 +9,6 @@ mod bad_input;
 mod docs;
 mod health_and_shutdown;
 mod helpers;
+mod keys;
 mod metrics;
 mod middleware;

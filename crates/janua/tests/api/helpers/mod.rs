@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use janua::app::App;
 use janua::config::Config;
+use janua::state::AppState;
 use janua_core::clock::ManualClock;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -17,6 +18,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub backend: backend::Backend,
+    /// The server's state, for tests that reach past HTTP (the key ring, jobs' `run_once`).
+    pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -92,6 +95,40 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let backend = backend::Backend::fresh(dir.path()).await;
+    spawn_on(dir, backend, overrides).await
+}
+
+/// Starts a second instance on the database of `first` (as when several instances run behind
+/// a load balancer). `first` must outlive it: for SQLite the file lives in its directory.
+pub async fn spawn_app_sharing_database(first: &TestApp) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    spawn_on(dir, first.backend.clone(), &[]).await
+}
+
+/// Starts two instances at the same moment on one fresh, migrated database, as a rolling
+/// deploy of a new installation does.
+pub async fn spawn_two_apps_at_once() -> (TestApp, TestApp) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backend = backend::Backend::fresh(dir.path()).await;
+    // Migrate first: this is about what the instances do next (concurrent first migrations on
+    // SQLite are not serialized by sqlx).
+    let store = janua_store::connect(&janua_store::DatabaseConfig::new(&backend.database_url))
+        .await
+        .expect("migrate");
+    store.close().await;
+    let second_dir = tempfile::tempdir().expect("tempdir");
+    let (first, second) = tokio::join!(
+        spawn_on(dir, backend.clone(), &[]),
+        spawn_on(second_dir, backend.clone(), &[])
+    );
+    (first, second)
+}
+
+async fn spawn_on(
+    dir: tempfile::TempDir,
+    backend: backend::Backend,
+    overrides: &[(&str, &str)],
+) -> TestApp {
     let mut vars = base_vars(dir.path(), &backend);
     for (key, value) in overrides {
         vars.retain(|(k, _)| k != key);
@@ -107,6 +144,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         .await
         .expect("app builds");
     let port = app.port();
+    let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
@@ -119,6 +157,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             .expect("client"),
         clock,
         backend,
+        state,
         stop: Some(stop),
         server: Some(server),
         _dir: dir,
