@@ -12,7 +12,9 @@ use jsonwebtoken::{DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, spawn_app_sharing_database, spawn_two_apps_at_once, TestApp};
+use crate::helpers::{
+    spawn_app, spawn_app_sharing_database, spawn_app_with, spawn_two_apps_at_once, TestApp,
+};
 
 const ISSUER: &str = "http://localhost:8000";
 const AUDIENCE: &str = "janua";
@@ -291,4 +293,42 @@ async fn the_jwks_route_is_in_the_openapi_document() {
     let app = spawn_app().await;
     let (_, spec) = app.get_json("/openapi.json").await;
     assert!(spec["paths"]["/.well-known/jwks.json"]["get"].is_object());
+}
+
+#[tokio::test]
+async fn with_jwt_private_key_only_the_env_key_signs_and_previous_keys_are_published() {
+    let current = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let previous = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let app = spawn_app_with(&[
+        ("JWT_ALGORITHM", "ES256"),
+        ("JWT_PRIVATE_KEY", &current.serialize_pem()),
+        ("JWT_KID", "env-2026"),
+        ("JWT_PREVIOUS_PUBLIC_KEYS", &previous.public_key_pem()),
+    ])
+    .await;
+    let body = jwks(&app).await;
+    let keys = body["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{body}");
+    assert_eq!(keys[0]["kid"], "env-2026");
+    assert_eq!(keys[0]["alg"], "ES256");
+    assert_eq!(keys[1]["alg"], "EdDSA");
+    assert_eq!(keys[1]["kty"], "OKP");
+
+    let token = app
+        .state
+        .keys
+        .sign(SigningAlgorithm::Es256, &claims(&app))
+        .unwrap();
+    assert_eq!(kid_of(&token), "env-2026");
+    let set: JwkSet = serde_json::from_value(body).unwrap();
+    let key = DecodingKey::from_jwk(set.find("env-2026").unwrap()).unwrap();
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[AUDIENCE]);
+    jsonwebtoken::decode::<Claims>(&token, &key, &validation).unwrap();
+    assert!(app
+        .state
+        .keys
+        .sign(SigningAlgorithm::Rs256, &claims(&app))
+        .is_err());
 }
