@@ -98,7 +98,7 @@ impl Sealer {
         let mut buffer = Zeroizing::new(ciphertext.to_vec());
         let plaintext_len = self
             .key
-            .open_in_place(nonce, Aad::from(context), &mut *buffer)
+            .open_in_place(nonce, Aad::from(context), &mut buffer)
             .map_err(|_| Error::internal(OPEN_FAILED))?
             .len();
         buffer.truncate(plaintext_len);
