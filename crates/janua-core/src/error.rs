@@ -49,7 +49,9 @@ pub enum Error {
 pub enum AuthFailure {
     /// Unknown account, inactive account or wrong password: deliberately indistinguishable.
     InvalidCredentials,
-    AccountLocked { retry_after_secs: u64 },
+    AccountLocked {
+        retry_after_secs: u64,
+    },
     InvalidRefreshToken,
     /// A one-time token that is unknown, used or expired.
     InvalidToken,

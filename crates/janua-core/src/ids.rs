@@ -84,6 +84,10 @@ uuid_id!(
     /// A row of the durable job queue (`jobs`).
     JobId
 );
+uuid_id!(
+    /// A row of the signing key ring (not the JWS `kid`, which is the key's thumbprint).
+    SigningKeyId
+);
 
 #[cfg(test)]
 mod tests {

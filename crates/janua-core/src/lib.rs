@@ -9,11 +9,12 @@
 //! - [`error`]: [`Error`](error::Error), failures named by meaning, never by source.
 //! - [`ids`]: typed identifiers (`UserId`, `OrgId`, …) parsed at the edge.
 //! - [`clock`]: the [`Clock`](clock::Clock) port, the only way core reads the time.
-//! - [`crypto`]: secret digests, constant-time comparison, random tokens.
+//! - [`crypto`]: secret digests, constant-time comparison, random tokens, encryption at rest.
 //! - [`ports`]: the storage and cache traits that adapters implement.
 //! - [`settings`]: runtime system settings (key/value, admin-managed).
 //! - [`jobs`]: the durable job queue (`JobStore`) and retry schedules.
 //! - [`mail`]: the mails Janua sends, the `Mailer` port, and enqueuing mail as jobs.
+//! - [`tokens`]: the JWT key ring (generation, rotation, JWKS, signing and verification).
 //! - [`health`]: readiness checks over the ports.
 
 pub mod auth;
@@ -27,5 +28,6 @@ pub mod jobs;
 pub mod mail;
 pub mod ports;
 pub mod settings;
+pub mod tokens;
 
 pub use error::{Error, Result};

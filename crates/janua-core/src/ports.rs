@@ -13,6 +13,7 @@ use crate::auth::store::AuthStore;
 use crate::error::Result;
 use crate::jobs::store::JobStore;
 use crate::settings::SettingsStore;
+use crate::tokens::store::SigningKeyStore;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,9 +71,9 @@ pub trait SystemStore: Send + Sync {
 }
 
 /// Everything core needs from storage.
-pub trait Store: SystemStore + SettingsStore + AuthStore + JobStore {}
+pub trait Store: SystemStore + SettingsStore + AuthStore + JobStore + SigningKeyStore {}
 
-impl<T: SystemStore + SettingsStore + AuthStore + JobStore> Store for T {}
+impl<T: SystemStore + SettingsStore + AuthStore + JobStore + SigningKeyStore> Store for T {}
 
 /// A shared, expiring key/value cache. In-process by default; Redis (single or cluster) when
 /// configured, and then it is what makes revocations, rate limits and ceremonies visible to every

@@ -8,7 +8,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use janua_core::clock::{Clock, SystemClock};
+use janua_core::crypto::seal::Sealer;
 use janua_core::mail::Mailer;
+use janua_core::ports::Store;
+use janua_core::tokens::access_signer::AccessTokenSigner;
+use janua_core::tokens::keys::ring::{ImportedKeys, KeyRing, KeyRingSettings};
+use janua_core::tokens::keys::SigningAlgorithm;
+
+use crate::core_builder::{build_core, Ports};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -70,6 +77,65 @@ pub fn cache_target(config: &Config) -> CacheTarget {
     )
 }
 
+/// The sealer for signing keys at rest: `JWT_SECRET_KEY`, else `SECRET_KEY`.
+pub fn key_sealer(config: &Config) -> anyhow::Result<Sealer> {
+    Ok(Sealer::from_secret(
+        config.key_encryption_secret().expose().as_bytes(),
+    )?)
+}
+
+/// The longest lifetime of a JWT: how long a retired key must stay published.
+pub fn max_token_lifetime(config: &Config) -> chrono::Duration {
+    let longest = config
+        .tokens
+        .access_token_ttl
+        .max(config.tokens.id_token_ttl);
+    chrono::Duration::from_std(longest).unwrap_or(chrono::Duration::days(1))
+}
+
+/// The operator's keys, when `JWT_PRIVATE_KEY` is set; errors name the variable at fault.
+pub fn imported_keys(config: &Config) -> anyhow::Result<Option<ImportedKeys>> {
+    let tokens = &config.tokens;
+    let Some(private_key) = &tokens.private_key else {
+        return Ok(None);
+    };
+    let alg = SigningAlgorithm::parse(tokens.algorithm.as_str())?;
+    let keys = ImportedKeys::from_pem(
+        alg,
+        private_key.expose(),
+        tokens.kid.as_deref(),
+        tokens.public_key.as_deref(),
+        &tokens.previous_public_keys,
+    )
+    .map_err(|e| match e {
+        janua_core::Error::Validation(fields) => anyhow::anyhow!(
+            "JWT_PRIVATE_KEY / JWT_PUBLIC_KEY / JWT_PREVIOUS_PUBLIC_KEYS: {}",
+            fields
+                .iter()
+                .map(|f| format!("{} {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::Error::new(other),
+    })?;
+    Ok(Some(keys))
+}
+
+/// Loads the key ring: the env keys, or the stored keys (generating missing ones).
+pub async fn build_key_ring(
+    config: &Config,
+    store: &dyn Store,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<KeyRing> {
+    let settings = KeyRingSettings {
+        max_token_lifetime: max_token_lifetime(config),
+        imported: imported_keys(config)?,
+        replace_undecryptable: config.security.secret_key_generated
+            && config.tokens.jwt_secret_key.is_none(),
+    };
+    Ok(KeyRing::start(store, key_sealer(config)?, clock, settings).await?)
+}
+
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         Self::build_with(config, AppOptions::default()).await
@@ -98,6 +164,9 @@ impl App {
         let store = janua_store::connect(&database_config(&config))
             .await
             .context("opening the database (check DATABASE_URL; `janua doctor` explains)")?;
+        let keys = build_key_ring(&config, store.as_ref(), clock.clone())
+            .await
+            .context("loading the signing keys (`janua doctor` checks them)")?;
         let cache = cache::connect_with_prefix(&cache_target(&config), &config.cache.key_prefix)
             .await
             .context("configuring the cache")?;
@@ -123,7 +192,28 @@ impl App {
             .await
             .with_context(|| format!("binding {bind}"))?;
         let address = listener.local_addr()?;
+        let keys = Arc::new(keys);
+        let algorithm = SigningAlgorithm::parse(config.tokens.algorithm.as_str())
+            .context("JWT_ALGORITHM names no supported algorithm")?;
+        let signer = AccessTokenSigner::new(
+            keys.clone(),
+            algorithm,
+            config.tokens.issuer.clone(),
+            config.tokens.audience.clone(),
+        );
+        let core = build_core(
+            &config,
+            Ports {
+                store: store.clone(),
+                cache: cache.clone(),
+                cache_is_shared: config.cache.uses_redis(),
+                clock: clock.clone(),
+                signer: Arc::new(signer),
+            },
+        )?;
+        crate::bootstrap::run(&config, &core).await?;
         let state = AppState {
+            core: Arc::new(core),
             proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
             rate_limiter: RateLimiter::new(cache.clone(), config.rate_limits.enabled),
             started_at: clock.now(),
@@ -133,6 +223,7 @@ impl App {
             clock,
             mailer,
             mail_renderer: Arc::new(mail_renderer),
+            keys,
             lifecycle: Lifecycle::default(),
             metrics,
         };

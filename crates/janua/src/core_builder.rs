@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use janua_core::auth::access_token::TokenSigner;
 use janua_core::auth::passwords::{HashParams, PasswordPolicy, Passwords};
 use janua_core::auth::settings::{AuthSettings, LockoutSettings};
-use janua_core::auth::access_token::TokenSigner;
 use janua_core::clock::Clock;
 use janua_core::context::Core;
 use janua_core::ports::{Cache, Store};

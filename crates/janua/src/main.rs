@@ -47,6 +47,7 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
         },
         Command::Doctor => cli::doctor::run(&config).await,
         Command::Config(ConfigCommand::Check) => report(cli::config_check::run(&config)),
+        Command::Keys(keys) => report(cli::keys::run(config, keys).await),
         Command::Healthcheck { port } => cli::healthcheck::run(&config, port).await,
         Command::Version => true,
     };

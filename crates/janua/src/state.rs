@@ -8,6 +8,7 @@ use janua_core::clock::Clock;
 use janua_core::context::Core;
 use janua_core::mail::Mailer;
 use janua_core::ports::{Cache, Store};
+use janua_core::tokens::keys::KeyRing;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::Config;
@@ -26,6 +27,8 @@ pub struct AppState {
     /// Sends rendered mail; only the mail delivery job calls it (requests enqueue jobs).
     pub mailer: Arc<dyn Mailer>,
     pub mail_renderer: Arc<MailRenderer>,
+    /// Signs and verifies every JWT; serves the JWKS.
+    pub keys: Arc<KeyRing>,
     pub lifecycle: Lifecycle,
     pub metrics: PrometheusHandle,
     pub proxies: Arc<TrustedProxies>,

@@ -252,6 +252,7 @@ fn doctor_passes_on_a_working_setup() {
         "PASS  migrations",
         "PASS  cache",
         "PASS  secret key",
+        "PASS  signing keys",
     ] {
         assert!(printed.contains(check), "{check} missing:\n{printed}");
     }
@@ -412,4 +413,124 @@ fn json_logs_are_one_json_object_per_line() {
             serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
         assert!(parsed["level"].is_string(), "{line}");
     }
+}
+
+const KEYS_SECRET: &str = "keys-secret-key-0123456789-abcdefghijklmnop";
+
+/// The kid printed by `janua keys rotate` ("published ALG key KID; signs from …").
+fn published_kids(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("published "))
+        .filter_map(|rest| rest.split(' ').nth(2))
+        .map(|kid| kid.trim_end_matches(';').to_owned())
+        .collect()
+}
+
+#[test]
+fn keys_rotate_publishes_keys_that_keys_list_shows_with_their_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [
+        ("DATABASE_URL", "sqlite://janua-keys.db"),
+        ("SECRET_KEY", KEYS_SECRET),
+    ];
+    let out = run(dir.path(), &vars, &["keys", "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("(none yet"), "{}", text(&out));
+
+    let later = run(dir.path(), &vars, &["keys", "rotate", "--alg", "ES256"]);
+    assert!(later.status.success(), "{}", text(&later));
+    let later_kids = published_kids(&later);
+    assert_eq!(later_kids.len(), 1, "{}", text(&later));
+
+    let now = run(dir.path(), &vars, &["keys", "rotate", "--now"]);
+    assert!(now.status.success(), "{}", text(&now));
+    let now_kids = published_kids(&now);
+    assert_eq!(now_kids.len(), 3, "one per algorithm:\n{}", text(&now));
+
+    let out = run(dir.path(), &vars, &["keys", "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(listed.starts_with("KID"), "{listed}");
+    let state_of = |kid: &str| {
+        listed
+            .lines()
+            .find(|line| line.starts_with(kid))
+            .and_then(|line| line.split_whitespace().nth(2))
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        state_of(&later_kids[0]).as_deref(),
+        Some("published"),
+        "{listed}"
+    );
+    for kid in &now_kids {
+        assert_eq!(state_of(kid).as_deref(), Some("active"), "{listed}");
+    }
+
+    let bad = run(dir.path(), &vars, &["keys", "rotate", "--alg", "HS256"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("RS256, ES256 or EdDSA"),
+        "{}",
+        text(&bad)
+    );
+}
+
+#[test]
+fn doctor_fails_when_stored_keys_do_not_decrypt_with_the_configured_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = ("DATABASE_URL", "sqlite://janua-doctor-keys.db");
+    let out = run(
+        dir.path(),
+        &[database, ("SECRET_KEY", KEYS_SECRET)],
+        &["keys", "rotate", "--now"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = run(
+        dir.path(),
+        &[database, ("SECRET_KEY", KEYS_SECRET)],
+        &["doctor"],
+    );
+    assert!(text(&out).contains("PASS  signing keys"), "{}", text(&out));
+
+    let out = run(
+        dir.path(),
+        &[
+            database,
+            ("SECRET_KEY", "another-secret-key-0123456789-abcdefghijkl"),
+        ],
+        &["doctor"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let printed = text(&out);
+    assert!(printed.contains("FAIL  signing keys"), "{printed}");
+    assert!(printed.contains("JWT_SECRET_KEY"), "{printed}");
+}
+
+#[test]
+fn with_jwt_private_key_the_env_key_is_listed_and_rotation_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let pem = key.serialize_pem();
+    let vars = [
+        ("SECRET_KEY", KEYS_SECRET),
+        ("JWT_ALGORITHM", "EdDSA"),
+        ("JWT_PRIVATE_KEY", pem.as_str()),
+        ("JWT_KID", "env-key-2026"),
+    ];
+    let out = run(dir.path(), &vars, &["keys", "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("env-key-2026"), "{}", text(&out));
+    let out = run(dir.path(), &vars, &["keys", "rotate"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("JWT_PREVIOUS_PUBLIC_KEYS"),
+        "{}",
+        text(&out)
+    );
+    let out = run(dir.path(), &vars, &["doctor"]);
+    assert!(text(&out).contains("PASS  signing keys"), "{}", text(&out));
+    assert!(!text(&out).contains("PRIVATE KEY"), "{}", text(&out));
 }

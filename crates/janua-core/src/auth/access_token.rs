@@ -75,8 +75,9 @@ pub const ACCESS_TOKEN_TYPE: &str = "access";
 /// algorithm, `iss`, `aud` and time claims. Revocation is checked separately.
 pub trait TokenSigner: Send + Sync {
     fn sign_access(&self, claims: &AccessClaims) -> Result<String>;
-    /// `Err(Error::Unauthorized)` for any token that is not valid.
-    fn verify_access(&self, token: &str, now_unix: i64) -> Result<AccessClaims>;
+    /// `Err(Error::Unauthorized)` for any token that is not valid (signature, `kid`,
+    /// algorithm, `iss`, `aud`, `exp`, `nbf`).
+    fn verify_access(&self, token: &str) -> Result<AccessClaims>;
 }
 
 #[cfg(test)]
@@ -85,8 +86,14 @@ mod tests {
 
     #[test]
     fn a_single_audience_is_a_string_and_several_an_array() {
-        assert_eq!(serde_json::to_string(&Audience(vec!["janua".into()])).unwrap(), "\"janua\"");
-        assert_eq!(serde_json::to_string(&Audience(vec!["a".into(), "b".into()])).unwrap(), "[\"a\",\"b\"]");
+        assert_eq!(
+            serde_json::to_string(&Audience(vec!["janua".into()])).unwrap(),
+            "\"janua\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Audience(vec!["a".into(), "b".into()])).unwrap(),
+            "[\"a\",\"b\"]"
+        );
         let parsed: Audience = serde_json::from_str("\"janua\"").unwrap();
         assert!(parsed.contains("janua"));
         let parsed: Audience = serde_json::from_str("[\"x\",\"janua\"]").unwrap();

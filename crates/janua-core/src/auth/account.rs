@@ -26,13 +26,23 @@ pub async fn active_user(core: &Core, id: UserId) -> Result<User> {
     }
 }
 
-pub async fn update_profile(core: &Core, principal: &UserPrincipal, update: ProfileUpdate) -> Result<User> {
-    core.store.update_profile(principal.user_id, &update, core.clock.now()).await
+pub async fn update_profile(
+    core: &Core,
+    principal: &UserPrincipal,
+    update: ProfileUpdate,
+) -> Result<User> {
+    core.store
+        .update_profile(principal.user_id, &update, core.clock.now())
+        .await
 }
 
 /// Confirms a sensitive action: the account password when it has one (400 `INVALID_PASSWORD`),
 /// otherwise a sign-in at most 15 minutes old (403 `REAUTH_REQUIRED`).
-pub async fn reauthenticate(core: &Core, principal: &UserPrincipal, password: Option<&str>) -> Result<User> {
+pub async fn reauthenticate(
+    core: &Core,
+    principal: &UserPrincipal,
+    password: Option<&str>,
+) -> Result<User> {
     let user = current_user(core, principal).await?;
     match (&user.password_hash, password) {
         (Some(hash), Some(password)) => match core.passwords.verify(hash, password).await? {
@@ -57,9 +67,17 @@ pub async fn reauthenticate(core: &Core, principal: &UserPrincipal, password: Op
 }
 
 /// Changes the password after checking the current one; every other session is revoked.
-pub async fn change_password(core: &Core, principal: &UserPrincipal, current: &str, new: &str) -> Result<()> {
+pub async fn change_password(
+    core: &Core,
+    principal: &UserPrincipal,
+    current: &str,
+    new: &str,
+) -> Result<()> {
     let user = current_user(core, principal).await?;
-    let hash = user.password_hash.as_deref().ok_or(Error::auth(AuthFailure::InvalidPassword))?;
+    let hash = user
+        .password_hash
+        .as_deref()
+        .ok_or(Error::auth(AuthFailure::InvalidPassword))?;
     if core.passwords.verify(hash, current).await? == Verification::Invalid {
         return Err(Error::auth(AuthFailure::InvalidPassword));
     }
@@ -68,19 +86,31 @@ pub async fn change_password(core: &Core, principal: &UserPrincipal, current: &s
         return Err(Error::auth(AuthFailure::WeakPassword(unmet)));
     }
     let new_hash = core.passwords.hash(new).await?;
-    core.store.set_password_hash(user.id, &new_hash, core.clock.now()).await?;
+    core.store
+        .set_password_hash(user.id, &new_hash, core.clock.now())
+        .await?;
     revoke_sessions(core, user.id, principal.session_id, "password_changed").await?;
     Ok(())
 }
 
 /// Soft-deletes the caller's account after re-authentication; the last admin cannot.
-pub async fn delete_account(core: &Core, principal: &UserPrincipal, password: Option<&str>) -> Result<()> {
+pub async fn delete_account(
+    core: &Core,
+    principal: &UserPrincipal,
+    password: Option<&str>,
+) -> Result<()> {
     let user = reauthenticate(core, principal, password).await?;
     if user.is_admin && core.store.count_admins().await? <= 1 {
         return Err(Error::auth(AuthFailure::SoleAdmin));
     }
     let now = core.clock.now();
-    let sessions: Vec<_> = core.store.list_live_sessions(user.id, now).await?.into_iter().map(|s| s.id).collect();
+    let sessions: Vec<_> = core
+        .store
+        .list_live_sessions(user.id, now)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     core.store.soft_delete_user(user.id, now).await?;
     publish_revoked_sessions(core, &sessions).await;
     Ok(())

@@ -27,7 +27,9 @@ pub async fn suspend(core: &Core, id: UserId, reason: Option<&str>) -> Result<Us
     if user.is_admin && user.status == UserStatus::Active && core.store.count_admins().await? <= 1 {
         return Err(Error::auth(AuthFailure::SoleAdmin));
     }
-    core.store.set_user_status(id, UserStatus::Suspended, reason, core.clock.now()).await?;
+    core.store
+        .set_user_status(id, UserStatus::Suspended, reason, core.clock.now())
+        .await?;
     revoke_sessions(core, id, None, "suspended").await?;
     get_user(core, id).await
 }
@@ -37,7 +39,9 @@ pub async fn reactivate(core: &Core, id: UserId) -> Result<User> {
     if user.status == UserStatus::Deleted {
         return Err(Error::NotFound);
     }
-    core.store.set_user_status(id, UserStatus::Active, None, core.clock.now()).await?;
+    core.store
+        .set_user_status(id, UserStatus::Active, None, core.clock.now())
+        .await?;
     get_user(core, id).await
 }
 

@@ -21,8 +21,15 @@ pub async fn send_verification(core: &Core, user: &User) -> Result<()> {
         ttl,
     )
     .await?;
-    let link = with_query(&format!("{}/auth/verify-email", core.auth.frontend_url), "token", &secret);
-    let mail = Mail::EmailVerification { link, expires_in_hours: u32::try_from(ttl.num_hours()).unwrap_or(48) };
+    let link = with_query(
+        &format!("{}/auth/verify-email", core.auth.frontend_url),
+        "token",
+        &secret,
+    );
+    let mail = Mail::EmailVerification {
+        link,
+        expires_in_hours: u32::try_from(ttl.num_hours()).unwrap_or(48),
+    };
     let mut outgoing = OutgoingMail::new(user.email.clone(), mail);
     outgoing.locale = user.locale.clone();
     enqueue_mail(core.store.as_ref(), &outgoing, core.clock.now()).await?;
@@ -43,11 +50,19 @@ pub async fn resend(core: &Core, user: &User) -> Result<()> {
 /// `POST /auth/email/verify`: consumes the token and marks the address verified.
 pub async fn verify(core: &Core, secret: &str) -> Result<()> {
     let token = consume(core, OneTimeTokenKind::EmailVerification, secret).await?;
-    let user_id = token.user_id.ok_or(Error::auth(AuthFailure::InvalidToken))?;
-    let user = core.store.get_user(user_id).await?.ok_or(Error::auth(AuthFailure::InvalidToken))?;
+    let user_id = token
+        .user_id
+        .ok_or(Error::auth(AuthFailure::InvalidToken))?;
+    let user = core
+        .store
+        .get_user(user_id)
+        .await?
+        .ok_or(Error::auth(AuthFailure::InvalidToken))?;
     // A token for an address the account no longer has proves nothing.
     if Some(user.email.to_lowercase()) != token.email_normalized {
         return Err(Error::auth(AuthFailure::InvalidToken));
     }
-    core.store.mark_email_verified(user_id, core.clock.now()).await
+    core.store
+        .mark_email_verified(user_id, core.clock.now())
+        .await
 }

@@ -18,7 +18,11 @@ use crate::mail::{enqueue_mail, Mail, OutgoingMail};
 
 /// The origins a magic link may send the browser back to.
 fn allowed_origins(core: &Core) -> Vec<String> {
-    let mut origins = vec![core.auth.base_url.clone(), core.auth.api_base_url.clone(), core.auth.frontend_url.clone()];
+    let mut origins = vec![
+        core.auth.base_url.clone(),
+        core.auth.api_base_url.clone(),
+        core.auth.frontend_url.clone(),
+    ];
     origins.extend(core.auth.redirect_origins.iter().cloned());
     origins
 }
@@ -46,14 +50,30 @@ pub async fn send(core: &Core, email: &Email, redirect_url: Option<&str>) -> Res
     }
     let ttl = core.auth.magic_link_ttl;
     let payload = json!({ "redirect_url": redirect_url, "email": email.as_str() });
-    let secret = issue(core, OneTimeTokenKind::MagicLink, user.as_ref().map(|u| u.id), Some(email.normalized()), payload, ttl).await?;
+    let secret = issue(
+        core,
+        OneTimeTokenKind::MagicLink,
+        user.as_ref().map(|u| u.id),
+        Some(email.normalized()),
+        payload,
+        ttl,
+    )
+    .await?;
     let base = match redirect_url {
         Some(url) if !url.starts_with('/') => url.to_owned(),
         _ => format!("{}/api/v1/auth/magic-link/callback", core.auth.api_base_url),
     };
     let link = with_query(&base, "token", &secret);
-    let mail = Mail::MagicLink { link, expires_in_minutes: u32::try_from(ttl.num_minutes()).unwrap_or(15) };
-    enqueue_mail(core.store.as_ref(), &OutgoingMail::new(email.as_str(), mail), core.clock.now()).await?;
+    let mail = Mail::MagicLink {
+        link,
+        expires_in_minutes: u32::try_from(ttl.num_minutes()).unwrap_or(15),
+    };
+    enqueue_mail(
+        core.store.as_ref(),
+        &OutgoingMail::new(email.as_str(), mail),
+        core.clock.now(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -67,7 +87,11 @@ pub struct MagicSignIn {
 /// Consumes a magic-link token and signs the user in (creating the account if needed).
 pub async fn verify(core: &Core, secret: &str, client: &ClientContext) -> Result<MagicSignIn> {
     let token = consume(core, OneTimeTokenKind::MagicLink, secret).await?;
-    let email_raw = token.payload.get("email").and_then(|v| v.as_str()).unwrap_or_default();
+    let email_raw = token
+        .payload
+        .get("email")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     let email = Email::parse(email_raw).map_err(|_| Error::auth(AuthFailure::InvalidToken))?;
     let now = core.clock.now();
     let user = match core.store.find_user_by_email(&email.normalized()).await? {
@@ -97,6 +121,14 @@ pub async fn verify(core: &Core, secret: &str, client: &ClientContext) -> Result
     };
     let user = core.store.get_user(user.id).await?.ok_or(Error::NotFound)?;
     let opened = open_session(core, &user, AuthMethod::MagicLink, client).await?;
-    let redirect_url = token.payload.get("redirect_url").and_then(|v| v.as_str()).map(str::to_owned);
-    Ok(MagicSignIn { user, opened, redirect_url })
+    let redirect_url = token
+        .payload
+        .get("redirect_url")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    Ok(MagicSignIn {
+        user,
+        opened,
+        redirect_url,
+    })
 }

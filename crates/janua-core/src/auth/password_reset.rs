@@ -30,11 +30,19 @@ pub async fn forgot(core: &Core, email: &Email, redirect_base: Option<&str>) -> 
     )
     .await?;
     let base = match redirect_base {
-        Some(base) if is_allowed(base, &core.auth.password_reset_redirect_origins) && !base.starts_with('/') => base.to_owned(),
+        Some(base)
+            if is_allowed(base, &core.auth.password_reset_redirect_origins)
+                && !base.starts_with('/') =>
+        {
+            base.to_owned()
+        }
         _ => format!("{}/api/v1/auth/reset-password", core.auth.base_url),
     };
     let link = with_query(&base, "token", &secret);
-    let mail = Mail::PasswordReset { link, expires_in_minutes: u32::try_from(ttl.num_minutes()).unwrap_or(60) };
+    let mail = Mail::PasswordReset {
+        link,
+        expires_in_minutes: u32::try_from(ttl.num_minutes()).unwrap_or(60),
+    };
     let mut outgoing = OutgoingMail::new(user.email.clone(), mail);
     outgoing.locale = user.locale.clone();
     enqueue_mail(core.store.as_ref(), &outgoing, core.clock.now()).await?;
@@ -43,13 +51,22 @@ pub async fn forgot(core: &Core, email: &Email, redirect_base: Option<&str>) -> 
 
 /// `POST /auth/password/reset`.
 pub async fn reset(core: &Core, secret: &str, new_password: &str) -> Result<()> {
-    let unmet = core.auth.password_policy.check("new_password", new_password);
+    let unmet = core
+        .auth
+        .password_policy
+        .check("new_password", new_password);
     if !unmet.is_empty() {
         return Err(Error::auth(AuthFailure::WeakPassword(unmet)));
     }
     let token = consume(core, OneTimeTokenKind::PasswordReset, secret).await?;
-    let user_id = token.user_id.ok_or(Error::auth(AuthFailure::InvalidToken))?;
-    let user = core.store.get_user(user_id).await?.ok_or(Error::auth(AuthFailure::InvalidToken))?;
+    let user_id = token
+        .user_id
+        .ok_or(Error::auth(AuthFailure::InvalidToken))?;
+    let user = core
+        .store
+        .get_user(user_id)
+        .await?
+        .ok_or(Error::auth(AuthFailure::InvalidToken))?;
     if !user.status.can_authenticate() {
         return Err(Error::auth(AuthFailure::InvalidToken));
     }
@@ -62,6 +79,11 @@ pub async fn reset(core: &Core, secret: &str, new_password: &str) -> Result<()> 
         core.store.clear_lockout(&lockout_key(username)).await?;
     }
     revoke_sessions(core, user.id, None, "password_reset").await?;
-    enqueue_mail(core.store.as_ref(), &OutgoingMail::new(user.email.clone(), Mail::PasswordChanged {}), now).await?;
+    enqueue_mail(
+        core.store.as_ref(),
+        &OutgoingMail::new(user.email.clone(), Mail::PasswordChanged {}),
+        now,
+    )
+    .await?;
     Ok(())
 }

@@ -18,8 +18,7 @@ pub struct UserPrincipal {
 }
 
 pub async fn authenticate(core: &Core, bearer: &str) -> Result<UserPrincipal> {
-    let now = core.clock.now();
-    let claims = core.signer.verify_access(bearer, now.timestamp())?;
+    let claims = core.signer.verify_access(bearer)?;
     if claims.token_type != ACCESS_TOKEN_TYPE || !claims.aud.contains(&core.auth.audience) {
         return Err(Error::Unauthorized);
     }
@@ -37,5 +36,10 @@ pub async fn authenticate(core: &Core, bearer: &str) -> Result<UserPrincipal> {
         }
     }
     let is_admin = claims.roles.iter().any(|r| r == "admin");
-    Ok(UserPrincipal { user_id, session_id, is_admin, claims })
+    Ok(UserPrincipal {
+        user_id,
+        session_id,
+        is_admin,
+        claims,
+    })
 }

@@ -41,11 +41,16 @@ pub fn is_allowed(target: &str, allowed_origins: &[String]) -> bool {
     if target.chars().any(char::is_control) {
         return false;
     }
-    let Some(candidate) = origin(target) else { return false };
+    let Some(candidate) = origin(target) else {
+        return false;
+    };
     if candidate.starts_with("http://") && !is_loopback(&candidate) {
         return false;
     }
-    allowed_origins.iter().filter_map(|o| origin(o)).any(|o| o == candidate)
+    allowed_origins
+        .iter()
+        .filter_map(|o| origin(o))
+        .any(|o| o == candidate)
 }
 
 /// Appends `name=value` to a URL's query.
@@ -59,12 +64,21 @@ mod tests {
     use super::*;
 
     fn allowed() -> Vec<String> {
-        vec!["https://app.example.com".into(), "http://localhost:3000".into()]
+        vec![
+            "https://app.example.com".into(),
+            "http://localhost:3000".into(),
+        ]
     }
 
     #[test]
     fn relative_paths_and_configured_origins_are_allowed() {
-        for ok in ["/dashboard", "/a?b=c", "https://app.example.com/welcome", "HTTPS://APP.example.com", "http://localhost:3000/cb"] {
+        for ok in [
+            "/dashboard",
+            "/a?b=c",
+            "https://app.example.com/welcome",
+            "HTTPS://APP.example.com",
+            "http://localhost:3000/cb",
+        ] {
             assert!(is_allowed(ok, &allowed()), "{ok}");
         }
     }
@@ -90,7 +104,13 @@ mod tests {
 
     #[test]
     fn query_parameters_are_appended_with_the_right_separator() {
-        assert_eq!(with_query("https://a.b/x", "token", "t"), "https://a.b/x?token=t");
-        assert_eq!(with_query("https://a.b/x?y=1", "token", "t"), "https://a.b/x?y=1&token=t");
+        assert_eq!(
+            with_query("https://a.b/x", "token", "t"),
+            "https://a.b/x?token=t"
+        );
+        assert_eq!(
+            with_query("https://a.b/x?y=1", "token", "t"),
+            "https://a.b/x?y=1&token=t"
+        );
     }
 }

@@ -18,7 +18,11 @@ pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair> {
     if refresh_token.is_empty() || refresh_token.len() > 512 {
         return Err(invalid());
     }
-    let record = core.store.find_refresh_token(&secret_digest(refresh_token)).await?.ok_or_else(invalid)?;
+    let record = core
+        .store
+        .find_refresh_token(&secret_digest(refresh_token))
+        .await?
+        .ok_or_else(invalid)?;
     if record.used_at.is_some() || record.revoked_at.is_some() {
         revoke_for_reuse(core, record.session_id, now).await?;
         return Err(invalid());
@@ -26,11 +30,19 @@ pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair> {
     if record.expires_at <= now {
         return Err(invalid());
     }
-    let session = core.store.get_session(record.session_id).await?.ok_or_else(invalid)?;
+    let session = core
+        .store
+        .get_session(record.session_id)
+        .await?
+        .ok_or_else(invalid)?;
     if !session.is_live(now) {
         return Err(invalid());
     }
-    let user = core.store.get_user(record.user_id).await?.ok_or_else(invalid)?;
+    let user = core
+        .store
+        .get_user(record.user_id)
+        .await?
+        .ok_or_else(invalid)?;
     if !user.status.can_authenticate() {
         return Err(invalid());
     }
@@ -52,8 +64,16 @@ pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair> {
     token_pair(core, &user, session.id, next.token, now)
 }
 
-async fn revoke_for_reuse(core: &Core, session: crate::ids::SessionId, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
-    if core.store.revoke_session(session, "refresh_token_reuse", now).await? {
+async fn revoke_for_reuse(
+    core: &Core,
+    session: crate::ids::SessionId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    if core
+        .store
+        .revoke_session(session, "refresh_token_reuse", now)
+        .await?
+    {
         tracing::warn!(session_id = %session, "refresh token reuse detected; session revoked");
     }
     publish_revoked_sessions(core, &[session]).await;

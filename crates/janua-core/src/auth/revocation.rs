@@ -18,7 +18,11 @@ const LIVE_TTL: Duration = Duration::from_secs(1);
 
 fn marker_ttl(core: &Core) -> Duration {
     // A revoked session's access tokens live at most one access-token lifetime.
-    core.auth.access_token_ttl.to_std().unwrap_or(Duration::from_secs(900)) + Duration::from_secs(60)
+    core.auth
+        .access_token_ttl
+        .to_std()
+        .unwrap_or(Duration::from_secs(900))
+        + Duration::from_secs(60)
 }
 
 /// Records that these sessions were revoked (after the database says so).
@@ -36,7 +40,11 @@ pub async fn publish_revoked_sessions(core: &Core, ids: &[SessionId]) {
 }
 
 pub async fn publish_revoked_token(core: &Core, jti: &str, ttl: Duration) {
-    if let Err(e) = core.cache.set(&format!("{REVOKED_TOKEN}{jti}"), b"1", ttl).await {
+    if let Err(e) = core
+        .cache
+        .set(&format!("{REVOKED_TOKEN}{jti}"), b"1", ttl)
+        .await
+    {
         tracing::warn!(error = %e, "could not publish a token revocation to the cache");
     }
 }
@@ -51,11 +59,21 @@ pub async fn is_session_revoked(core: &Core, id: SessionId) -> Result<bool> {
                 return Ok(false);
             }
         }
-        Err(e) => tracing::warn!(error = %e, "cache unavailable; checking the session in the database"),
+        Err(e) => {
+            tracing::warn!(error = %e, "cache unavailable; checking the session in the database")
+        }
     }
     let now = core.clock.now();
-    let live = core.store.get_session(id).await?.is_some_and(|s| s.is_live(now));
-    let key = if live { format!("{LIVE_SESSION}{id}") } else { format!("{REVOKED_SESSION}{id}") };
+    let live = core
+        .store
+        .get_session(id)
+        .await?
+        .is_some_and(|s| s.is_live(now));
+    let key = if live {
+        format!("{LIVE_SESSION}{id}")
+    } else {
+        format!("{REVOKED_SESSION}{id}")
+    };
     let ttl = if live { LIVE_TTL } else { marker_ttl(core) };
     let _ = core.cache.set(&key, b"1", ttl).await;
     Ok(!live)
@@ -71,12 +89,19 @@ pub async fn is_token_revoked(core: &Core, jti: &str) -> Result<bool> {
                 return Ok(false);
             }
         }
-        Err(e) => tracing::warn!(error = %e, "cache unavailable; checking the token in the database"),
+        Err(e) => {
+            tracing::warn!(error = %e, "cache unavailable; checking the token in the database")
+        }
     }
-    let Ok(id) = uuid::Uuid::try_parse(jti) else { return Ok(true) };
+    let Ok(id) = uuid::Uuid::try_parse(jti) else {
+        return Ok(true);
+    };
     let denied = core.store.is_access_token_denied(id).await?;
     if !denied {
-        let _ = core.cache.set(&format!("{LIVE_TOKEN}{jti}"), b"1", LIVE_TTL).await;
+        let _ = core
+            .cache
+            .set(&format!("{LIVE_TOKEN}{jti}"), b"1", LIVE_TTL)
+            .await;
     }
     Ok(denied)
 }

@@ -15,15 +15,26 @@ pub struct OpenedSession {
     pub tokens: TokenPair,
 }
 
-pub async fn open_session(core: &Core, user: &User, method: AuthMethod, client: &ClientContext) -> Result<OpenedSession> {
+pub async fn open_session(
+    core: &Core,
+    user: &User,
+    method: AuthMethod,
+    client: &ClientContext,
+) -> Result<OpenedSession> {
     let now = core.clock.now();
     let refresh = new_refresh_secret();
-    let user_agent = client.user_agent.as_deref().map(|ua| truncate(ua, MAX_USER_AGENT_LEN));
+    let user_agent = client
+        .user_agent
+        .as_deref()
+        .map(|ua| truncate(ua, MAX_USER_AGENT_LEN));
     let new = NewSession {
         id: SessionId::new(),
         user_id: user.id,
         ip_address: client.ip_address.clone(),
-        device: user_agent.as_deref().map(DeviceInfo::from_user_agent).unwrap_or_default(),
+        device: user_agent
+            .as_deref()
+            .map(DeviceInfo::from_user_agent)
+            .unwrap_or_default(),
         user_agent,
         amr: method.amr().iter().map(|m| (*m).to_owned()).collect(),
         auth_time: now,
@@ -40,7 +51,11 @@ pub async fn open_session(core: &Core, user: &User, method: AuthMethod, client: 
 }
 
 /// Beyond `MAX_SESSIONS_PER_IDENTITY` live sessions, the oldest are revoked.
-async fn enforce_session_limit(core: &Core, user: &User, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+async fn enforce_session_limit(
+    core: &Core,
+    user: &User,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     let max = core.auth.max_sessions_per_user as usize;
     if max == 0 {
         return Ok(());
@@ -52,7 +67,11 @@ async fn enforce_session_limit(core: &Core, user: &User, now: chrono::DateTime<c
     // Newest first: everything after the first `max` goes.
     let mut revoked = Vec::new();
     for session in live.iter().skip(max) {
-        if core.store.revoke_session(session.id, "session_limit", now).await? {
+        if core
+            .store
+            .revoke_session(session.id, "session_limit", now)
+            .await?
+        {
             revoked.push(session.id);
         }
     }

@@ -40,14 +40,27 @@ pub async fn verify_password_credentials(core: &Core, request: &SignIn) -> Resul
     };
     let key = lockout_key(raw);
     let lockout = &core.auth.lockout;
-    let existing_lock = if lockout.enabled { core.store.get_lockout(&key).await? } else { None };
-    if let Some(until) = existing_lock.as_ref().and_then(|l| l.locked_until).filter(|until| *until > now) {
+    let existing_lock = if lockout.enabled {
+        core.store.get_lockout(&key).await?
+    } else {
+        None
+    };
+    if let Some(until) = existing_lock
+        .as_ref()
+        .and_then(|l| l.locked_until)
+        .filter(|until| *until > now)
+    {
         record_attempt("locked");
         return Err(locked(until, now));
     }
     let user = find_user(core, &request.identifier).await?;
-    let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref().map(|h| (u, h))) {
-        Some((u, hash)) if u.status.can_authenticate() => core.passwords.verify(hash, &request.password).await?,
+    let verified = match user
+        .as_ref()
+        .and_then(|u| u.password_hash.as_deref().map(|h| (u, h)))
+    {
+        Some((u, hash)) if u.status.can_authenticate() => {
+            core.passwords.verify(hash, &request.password).await?
+        }
         _ => core.passwords.verify_dummy(&request.password).await?,
     };
     let (user, needs_rehash) = match (user, verified) {
@@ -55,7 +68,10 @@ pub async fn verify_password_credentials(core: &Core, request: &SignIn) -> Resul
         _ => {
             record_attempt("failure");
             if lockout.enabled {
-                let after = core.store.record_failed_sign_in(&key, lockout.threshold, lockout.duration, now).await?;
+                let after = core
+                    .store
+                    .record_failed_sign_in(&key, lockout.threshold, lockout.duration, now)
+                    .await?;
                 if let Some(until) = after.locked_until.filter(|until| *until > now) {
                     tracing::warn!("sign-in locked after repeated failures");
                     return Err(locked(until, now));
@@ -86,10 +102,13 @@ async fn find_user(core: &Core, identifier: &Identifier) -> Result<Option<User>>
 }
 
 fn locked(until: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> Error {
-    let retry_after_secs = u64::try_from((until - now).num_seconds()).unwrap_or(0).max(1);
+    let retry_after_secs = u64::try_from((until - now).num_seconds())
+        .unwrap_or(0)
+        .max(1);
     Error::auth(AuthFailure::AccountLocked { retry_after_secs })
 }
 
 fn record_attempt(result: &'static str) {
-    metrics::counter!("janua_auth_attempts_total", "method" => "password", "result" => result).increment(1);
+    metrics::counter!("janua_auth_attempts_total", "method" => "password", "result" => result)
+        .increment(1);
 }

@@ -10,7 +10,9 @@ use crate::ids::{SessionId, UserId};
 
 pub async fn sign_out(core: &Core, principal: &UserPrincipal) -> Result<()> {
     if let Some(sid) = principal.session_id {
-        core.store.revoke_session(sid, "sign_out", core.clock.now()).await?;
+        core.store
+            .revoke_session(sid, "sign_out", core.clock.now())
+            .await?;
         publish_revoked_sessions(core, &[sid]).await;
     }
     Ok(())
@@ -29,7 +31,11 @@ pub async fn revoke_own_session(core: &Core, user: UserId, id: SessionId) -> Res
     if session.revoked_at.is_some() {
         return Err(Error::auth(AuthFailure::SessionAlreadyRevoked));
     }
-    if !core.store.revoke_session(id, "user_revoked", core.clock.now()).await? {
+    if !core
+        .store
+        .revoke_session(id, "user_revoked", core.clock.now())
+        .await?
+    {
         return Err(Error::auth(AuthFailure::SessionAlreadyRevoked));
     }
     publish_revoked_sessions(core, &[id]).await;
@@ -37,8 +43,16 @@ pub async fn revoke_own_session(core: &Core, user: UserId, id: SessionId) -> Res
 }
 
 /// Revokes every session of `user` but `keep`; returns how many.
-pub async fn revoke_sessions(core: &Core, user: UserId, keep: Option<SessionId>, reason: &str) -> Result<usize> {
-    let revoked = core.store.revoke_user_sessions(user, keep, reason, core.clock.now()).await?;
+pub async fn revoke_sessions(
+    core: &Core,
+    user: UserId,
+    keep: Option<SessionId>,
+    reason: &str,
+) -> Result<usize> {
+    let revoked = core
+        .store
+        .revoke_user_sessions(user, keep, reason, core.clock.now())
+        .await?;
     publish_revoked_sessions(core, &revoked).await;
     Ok(revoked.len())
 }

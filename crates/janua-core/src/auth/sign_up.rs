@@ -38,11 +38,19 @@ pub async fn sign_up(core: &Core, request: SignUp, client: &ClientContext) -> Re
     if !signups_allowed(core).await? {
         return Err(Error::auth(AuthFailure::SignupsDisabled));
     }
-    let unmet = core.auth.password_policy.check("password", &request.password);
+    let unmet = core
+        .auth
+        .password_policy
+        .check("password", &request.password);
     if !unmet.is_empty() {
         return Err(Error::auth(AuthFailure::WeakPassword(unmet)));
     }
-    if core.store.find_user_by_email(&request.email.normalized()).await?.is_some() {
+    if core
+        .store
+        .find_user_by_email(&request.email.normalized())
+        .await?
+        .is_some()
+    {
         return Err(Error::auth(AuthFailure::EmailTaken));
     }
     let password_hash = core.passwords.hash(&request.password).await?;
@@ -63,14 +71,17 @@ pub async fn sign_up(core: &Core, request: SignUp, client: &ClientContext) -> Re
         crate::auth::email_verification::send_verification(core, &user).await?;
     }
     let opened = open_session(core, &user, AuthMethod::Password, client).await?;
-    metrics::counter!("janua_auth_attempts_total", "method" => "signup", "result" => "success").increment(1);
+    metrics::counter!("janua_auth_attempts_total", "method" => "signup", "result" => "success")
+        .increment(1);
     Ok(SignedUp { user, opened })
 }
 
 /// Unique violations on users become the API's `EMAIL_TAKEN` / `USERNAME_TAKEN`.
 pub fn taken(error: Error) -> Error {
     match error {
-        Error::Conflict { what } if what.contains("username") => Error::auth(AuthFailure::UsernameTaken),
+        Error::Conflict { what } if what.contains("username") => {
+            Error::auth(AuthFailure::UsernameTaken)
+        }
         Error::Conflict { what } if what.contains("email") => Error::auth(AuthFailure::EmailTaken),
         other => other,
     }

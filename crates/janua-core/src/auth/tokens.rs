@@ -42,7 +42,12 @@ fn roles(user: &User) -> Vec<String> {
     }
 }
 
-pub fn access_claims(core: &Core, user: &User, session: SessionId, now: DateTime<Utc>) -> AccessClaims {
+pub fn access_claims(
+    core: &Core,
+    user: &User,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> AccessClaims {
     let iat = now.timestamp();
     AccessClaims {
         iss: core.auth.issuer.clone(),
@@ -63,11 +68,23 @@ pub fn access_claims(core: &Core, user: &User, session: SessionId, now: DateTime
     }
 }
 
-pub fn sign_access_token(core: &Core, user: &User, session: SessionId, now: DateTime<Utc>) -> Result<String> {
-    core.signer.sign_access(&access_claims(core, user, session, now))
+pub fn sign_access_token(
+    core: &Core,
+    user: &User,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    core.signer
+        .sign_access(&access_claims(core, user, session, now))
 }
 
-pub fn token_pair(core: &Core, user: &User, session: SessionId, refresh_token: String, now: DateTime<Utc>) -> Result<TokenPair> {
+pub fn token_pair(
+    core: &Core,
+    user: &User,
+    session: SessionId,
+    refresh_token: String,
+    now: DateTime<Utc>,
+) -> Result<TokenPair> {
     let access_token = sign_access_token(core, user, session, now)?;
     metrics::counter!("janua_tokens_issued_total", "grant_type" => "session").increment(1);
     Ok(TokenPair {

@@ -7,6 +7,7 @@
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list.
 //! - `settings`: system settings (`system_settings`).
+//! - `signing_keys`: the JWT key ring (`signing_keys`).
 //! - `system`: ping (primary, then replicas as warnings), migrations, close.
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 
@@ -16,6 +17,7 @@ mod lockouts;
 mod one_time_tokens;
 mod sessions;
 mod settings;
+mod signing_keys;
 mod system;
 mod users;
 

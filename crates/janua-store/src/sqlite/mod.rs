@@ -8,6 +8,7 @@
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list.
 //! - `settings`: system settings (`system_settings`).
+//! - `signing_keys`: the JWT key ring (`signing_keys`).
 //! - `system`: ping, migrations, close.
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 
@@ -18,6 +19,7 @@ mod lockouts;
 mod one_time_tokens;
 mod sessions;
 mod settings;
+mod signing_keys;
 mod system;
 mod users;
 

@@ -14,5 +14,6 @@ mod one_time_tokens;
 mod schema;
 mod sessions;
 mod settings;
+mod signing_keys;
 mod system;
 mod users;

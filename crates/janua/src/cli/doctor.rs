@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use janua_core::health::{check_cache, check_store};
 
-use crate::app::{cache_target, database_config};
+use janua_core::tokens::keys::stored::open_stored_key;
+
+use crate::app::{cache_target, database_config, imported_keys, key_sealer};
 use crate::cache::{self, CacheTarget};
 use crate::config::Config;
 use crate::mail::render::MailRenderer;
@@ -64,6 +66,7 @@ pub async fn run_checks(config: &Config) -> Vec<Check> {
     checks.push(mail_check(config).await);
     checks.push(tls(config));
     checks.push(secret_key(config));
+    checks.push(signing_keys(config).await);
     checks
 }
 
@@ -257,5 +260,81 @@ fn secret_key(config: &Config) -> Check {
         )
     } else {
         Check::new("secret key", Verdict::Pass, "SECRET_KEY is set")
+    }
+}
+
+/// The env key parses, or every stored key decrypts with the configured secret.
+async fn signing_keys(config: &Config) -> Check {
+    const NAME: &str = "signing keys";
+    match imported_keys(config) {
+        Ok(Some(keys)) => {
+            return Check::new(
+                NAME,
+                Verdict::Pass,
+                format!(
+                    "JWT_PRIVATE_KEY ({}, kid {}) and {} previous public key(s) parse",
+                    keys.algorithm().as_str(),
+                    keys.kid(),
+                    keys.previous_kids().len()
+                ),
+            )
+        }
+        Ok(None) => {}
+        Err(e) => return Check::new(NAME, Verdict::Fail, format!("{e:#}")),
+    }
+    let sealer = match key_sealer(config) {
+        Ok(sealer) => sealer,
+        Err(e) => return Check::new(NAME, Verdict::Fail, format!("{e:#}")),
+    };
+    let mut db = database_config(config);
+    db.apply_migrations = false;
+    let Ok(store) = janua_store::connect(&db).await else {
+        return Check::new(NAME, Verdict::Warn, "skipped: the database is unreachable");
+    };
+    let listed = store.list_signing_keys().await;
+    store.close().await;
+    let keys = match listed {
+        Ok(keys) => keys,
+        Err(e) => {
+            return Check::new(
+                NAME,
+                Verdict::Warn,
+                format!("skipped: cannot read signing_keys ({e}); run `janua migrate`"),
+            )
+        }
+    };
+    let failures: Vec<String> = keys
+        .iter()
+        .filter(|key| key.private_key_encrypted.is_some())
+        .filter_map(|key| open_stored_key(&sealer, key).err())
+        .map(|e| e.to_string())
+        .collect();
+    match failures.first() {
+        None if keys.is_empty() => Check::new(
+            NAME,
+            Verdict::Pass,
+            "none stored yet; one per algorithm is generated at first start",
+        ),
+        None => Check::new(
+            NAME,
+            Verdict::Pass,
+            format!(
+                "{} stored key(s) decrypt with the configured secret",
+                keys.len()
+            ),
+        ),
+        Some(first) => Check::new(
+            NAME,
+            if config.security.secret_key_generated && config.tokens.jwt_secret_key.is_none() {
+                Verdict::Warn
+            } else {
+                Verdict::Fail
+            },
+            format!(
+                "{} of {} stored key(s) do not decrypt: {first}",
+                failures.len(),
+                keys.len()
+            ),
+        ),
     }
 }

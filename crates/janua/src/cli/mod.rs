@@ -4,10 +4,13 @@
 pub mod config_check;
 pub mod doctor;
 pub mod healthcheck;
+pub mod keys;
 pub mod migrate;
 pub mod serve;
 
 use clap::{Parser, Subcommand};
+
+use crate::cli::keys::KeysCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +44,9 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Signing keys: rotate, list, prune.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Print the version.
     Version,
 }

@@ -25,21 +25,27 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= MAX_BEARER_LEN).then_some(token)
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= MAX_BEARER_LEN)
+        .then_some(token)
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(existing) = parts.extensions.get::<CurrentUser>() {
             return Ok(existing.clone());
         }
         let token = bearer_token(parts).ok_or_else(ApiError::unauthorized)?;
-        let principal = authenticate(&state.core, token).await.map_err(|e| match e {
-            janua_core::Error::Unauthorized => ApiError::unauthorized(),
-            other => ApiError::from(other),
-        })?;
+        let principal = authenticate(&state.core, token)
+            .await
+            .map_err(|e| match e {
+                janua_core::Error::Unauthorized => ApiError::unauthorized(),
+                other => ApiError::from(other),
+            })?;
         let user = CurrentUser(principal);
         parts.extensions.insert(user.clone());
         Ok(user)
@@ -49,7 +55,10 @@ impl FromRequestParts<AppState> for CurrentUser {
 impl FromRequestParts<AppState> for AdminUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let CurrentUser(principal) = CurrentUser::from_request_parts(parts, state).await?;
         if principal.is_admin {
             Ok(AdminUser(principal))

@@ -11,6 +11,7 @@ use utoipa::OpenApi;
 
 use crate::http::error::ApiError;
 use crate::http::health;
+use crate::http::oidc;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -23,8 +24,12 @@ use crate::state::AppState;
         health::get_api_health,
         health::get_api_live,
         health::get_metrics,
+        oidc::jwks::get_jwks,
     ),
-    tags((name = "operations", description = "Liveness, readiness and metrics"))
+    tags(
+        (name = "operations", description = "Liveness, readiness and metrics"),
+        (name = "oidc", description = "OpenID Connect provider")
+    )
 )]
 pub struct ApiDoc;
 

@@ -181,36 +181,102 @@ impl ApiError {
     fn from_auth(failure: janua_core::error::AuthFailure) -> Self {
         use janua_core::error::AuthFailure as F;
         let (status, code, message) = match failure {
-            F::InvalidCredentials => (StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "Invalid email or password"),
+            F::InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "INVALID_CREDENTIALS",
+                "Invalid email or password",
+            ),
             F::AccountLocked { retry_after_secs } => {
-                return Self::new(StatusCode::LOCKED, "ACCOUNT_LOCKED", "Too many failed attempts; try again later")
-                    .with_retry_after(retry_after_secs)
+                return Self::new(
+                    StatusCode::LOCKED,
+                    "ACCOUNT_LOCKED",
+                    "Too many failed attempts; try again later",
+                )
+                .with_retry_after(retry_after_secs)
             }
-            F::InvalidRefreshToken => {
-                (StatusCode::UNAUTHORIZED, "INVALID_REFRESH_TOKEN", "The refresh token is invalid, expired or revoked")
-            }
-            F::InvalidToken => (StatusCode::BAD_REQUEST, "INVALID_TOKEN", "The token is invalid, used or expired"),
+            F::InvalidRefreshToken => (
+                StatusCode::UNAUTHORIZED,
+                "INVALID_REFRESH_TOKEN",
+                "The refresh token is invalid, expired or revoked",
+            ),
+            F::InvalidToken => (
+                StatusCode::BAD_REQUEST,
+                "INVALID_TOKEN",
+                "The token is invalid, used or expired",
+            ),
             F::WeakPassword(details) => {
-                return Self::new(StatusCode::BAD_REQUEST, "WEAK_PASSWORD", "The password does not meet the policy")
-                    .with_details(details)
+                return Self::new(
+                    StatusCode::BAD_REQUEST,
+                    "WEAK_PASSWORD",
+                    "The password does not meet the policy",
+                )
+                .with_details(details)
             }
-            F::EmailTaken => (StatusCode::BAD_REQUEST, "EMAIL_TAKEN", "An account with this email already exists"),
-            F::UsernameTaken => (StatusCode::BAD_REQUEST, "USERNAME_TAKEN", "This username is taken"),
-            F::SignupsDisabled => (StatusCode::FORBIDDEN, "SIGNUPS_DISABLED", "Sign-ups are disabled"),
-            F::FeatureDisabled => (StatusCode::FORBIDDEN, "FEATURE_DISABLED", "This feature is disabled"),
-            F::EmailAlreadyVerified => (StatusCode::BAD_REQUEST, "EMAIL_ALREADY_VERIFIED", "The email is already verified"),
-            F::EmailNotConfigured => (StatusCode::BAD_REQUEST, "EMAIL_NOT_CONFIGURED", "Email delivery is not configured"),
-            F::RedirectNotAllowed => (StatusCode::BAD_REQUEST, "REDIRECT_NOT_ALLOWED", "The redirect URL is not allowed"),
-            F::InvalidPassword => (StatusCode::BAD_REQUEST, "INVALID_PASSWORD", "The password is incorrect"),
-            F::SessionAlreadyRevoked => (StatusCode::BAD_REQUEST, "SESSION_ALREADY_REVOKED", "The session is already revoked"),
-            F::SoleAdmin => (StatusCode::BAD_REQUEST, "SOLE_ADMIN", "The last administrator cannot do this"),
-            F::ReauthRequired => (StatusCode::FORBIDDEN, "REAUTH_REQUIRED", "Sign in again to confirm this action"),
+            F::EmailTaken => (
+                StatusCode::BAD_REQUEST,
+                "EMAIL_TAKEN",
+                "An account with this email already exists",
+            ),
+            F::UsernameTaken => (
+                StatusCode::BAD_REQUEST,
+                "USERNAME_TAKEN",
+                "This username is taken",
+            ),
+            F::SignupsDisabled => (
+                StatusCode::FORBIDDEN,
+                "SIGNUPS_DISABLED",
+                "Sign-ups are disabled",
+            ),
+            F::FeatureDisabled => (
+                StatusCode::FORBIDDEN,
+                "FEATURE_DISABLED",
+                "This feature is disabled",
+            ),
+            F::EmailAlreadyVerified => (
+                StatusCode::BAD_REQUEST,
+                "EMAIL_ALREADY_VERIFIED",
+                "The email is already verified",
+            ),
+            F::EmailNotConfigured => (
+                StatusCode::BAD_REQUEST,
+                "EMAIL_NOT_CONFIGURED",
+                "Email delivery is not configured",
+            ),
+            F::RedirectNotAllowed => (
+                StatusCode::BAD_REQUEST,
+                "REDIRECT_NOT_ALLOWED",
+                "The redirect URL is not allowed",
+            ),
+            F::InvalidPassword => (
+                StatusCode::BAD_REQUEST,
+                "INVALID_PASSWORD",
+                "The password is incorrect",
+            ),
+            F::SessionAlreadyRevoked => (
+                StatusCode::BAD_REQUEST,
+                "SESSION_ALREADY_REVOKED",
+                "The session is already revoked",
+            ),
+            F::SoleAdmin => (
+                StatusCode::BAD_REQUEST,
+                "SOLE_ADMIN",
+                "The last administrator cannot do this",
+            ),
+            F::ReauthRequired => (
+                StatusCode::FORBIDDEN,
+                "REAUTH_REQUIRED",
+                "Sign in again to confirm this action",
+            ),
         };
         Self::new(status, code, message)
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", "You are not allowed to do this")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "You are not allowed to do this",
+        )
     }
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod oidc;
 pub mod rate_limit;
 pub mod request_id;
 
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(api::routes())
         .merge(docs::routes())
+        .merge(oidc::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))

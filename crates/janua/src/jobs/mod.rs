@@ -3,6 +3,7 @@
 //! bounded. Each job lives in its own file and exposes a `run_once` that tests call directly.
 
 pub mod dependency_watch;
+pub mod key_rotation;
 pub mod mail_delivery;
 
 use std::time::Duration;
@@ -43,6 +44,14 @@ impl Jobs {
                     state.clone(),
                     signal.clone(),
                     mail_delivery::POLL_INTERVAL,
+                )),
+            ),
+            (
+                key_rotation::NAME,
+                tokio::spawn(key_rotation::run(
+                    state.clone(),
+                    signal.clone(),
+                    key_rotation::REFRESH_INTERVAL,
                 )),
             ),
         ];

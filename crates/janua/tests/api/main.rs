@@ -9,6 +9,7 @@ mod bad_input;
 mod docs;
 mod health_and_shutdown;
 mod helpers;
+mod keys;
 mod mail;
 mod metrics;
 mod middleware;

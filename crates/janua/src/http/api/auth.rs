@@ -9,7 +9,9 @@ use janua_core::auth::email::{lockout_key, Email};
 use janua_core::auth::tokens::TokenPair;
 use janua_core::auth::username::Username;
 use janua_core::auth::users::User;
-use janua_core::auth::{account, email_verification, magic_links, password_reset, refresh, sign_in, sign_out, sign_up};
+use janua_core::auth::{
+    account, email_verification, magic_links, password_reset, refresh, sign_in, sign_out, sign_up,
+};
 use janua_core::clock::format_timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -34,10 +36,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/password/reset", post(post_password_reset))
         .route("/api/v1/auth/email/verify", post(post_email_verify))
         .route("/api/v1/auth/verify-email", post(post_email_verify))
-        .route("/api/v1/auth/email/resend-verification", post(post_resend_verification))
+        .route(
+            "/api/v1/auth/email/resend-verification",
+            post(post_resend_verification),
+        )
         .route("/api/v1/auth/magic-link", post(post_magic_link))
-        .route("/api/v1/auth/magic-link/verify", post(post_magic_link_verify))
-        .route("/api/v1/auth/magic-link/callback", get(get_magic_link_callback))
+        .route(
+            "/api/v1/auth/magic-link/verify",
+            post(post_magic_link_verify),
+        )
+        .route(
+            "/api/v1/auth/magic-link/callback",
+            get(get_magic_link_callback),
+        )
 }
 
 /// `AuthUser` of API.md §4.
@@ -105,11 +116,18 @@ pub async fn post_signup(
     Json(body): Json<SignUpBody>,
 ) -> Result<Json<SignInResponse>, ApiError> {
     let limits = &state.config.rate_limits;
-    state.rate_limiter.check("signup", &ip.0.to_string(), &limits.signup).await?;
+    state
+        .rate_limiter
+        .check("signup", &ip.0.to_string(), &limits.signup)
+        .await?;
     let mut problems = Problems::default();
-    let email = problems.required("email", body.email).and_then(|e| problems.check(Email::parse(&e)));
+    let email = problems
+        .required("email", body.email)
+        .and_then(|e| problems.check(Email::parse(&e)));
     let password = problems.required("password", body.password);
-    let username = body.username.and_then(|u| problems.check(Username::parse(&u)));
+    let username = body
+        .username
+        .and_then(|u| problems.check(Username::parse(&u)));
     let first_name = problems.text("first_name", body.first_name, MAX_NAME_LEN);
     let last_name = problems.text("last_name", body.last_name, MAX_NAME_LEN);
     let locale = problems.text("locale", body.locale, 35);
@@ -117,7 +135,14 @@ pub async fn post_signup(
     let (Some(email), Some(password)) = (email, password) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let request = sign_up::SignUp { email, password, username, first_name, last_name, locale };
+    let request = sign_up::SignUp {
+        email,
+        password,
+        username,
+        first_name,
+        last_name,
+        locale,
+    };
     let signed_up = sign_up::sign_up(&state.core, request, &client_context(ip, &headers)).await?;
     Ok(Json(SignInResponse {
         user: AuthUserView::from(&signed_up.user),
@@ -144,15 +169,23 @@ pub async fn post_signin(
     let password = problems.required("password", body.password);
     let identifier = match (body.email, body.username) {
         (Some(email), _) if !email.is_empty() => Some(sign_in::Identifier::Email(email)),
-        (_, Some(username)) if !username.is_empty() => Some(sign_in::Identifier::Username(username)),
+        (_, Some(username)) if !username.is_empty() => {
+            Some(sign_in::Identifier::Username(username))
+        }
         _ => {
-            problems.add(janua_core::error::FieldError::new("email", "email or username is required"));
+            problems.add(janua_core::error::FieldError::new(
+                "email",
+                "email or username is required",
+            ));
             None
         }
     };
     if let Some(sign_in::Identifier::Email(v) | sign_in::Identifier::Username(v)) = &identifier {
         if v.len() > janua_core::auth::email::MAX_EMAIL_LEN {
-            problems.add(janua_core::error::FieldError::new("email", "must be at most 254 characters"));
+            problems.add(janua_core::error::FieldError::new(
+                "email",
+                "must be at most 254 characters",
+            ));
         }
     }
     problems.finish()?;
@@ -163,8 +196,14 @@ pub async fn post_signin(
         sign_in::Identifier::Email(v) | sign_in::Identifier::Username(v) => lockout_key(v),
     };
     let limit_key = format!("{}|{who}", ip.0);
-    state.rate_limiter.check("signin", &limit_key, &state.config.rate_limits.signin).await?;
-    let request = sign_in::SignIn { identifier, password };
+    state
+        .rate_limiter
+        .check("signin", &limit_key, &state.config.rate_limits.signin)
+        .await?;
+    let request = sign_in::SignIn {
+        identifier,
+        password,
+    };
     let signed_in = sign_in::sign_in(&state.core, request, &client_context(ip, &headers)).await?;
     Ok(Json(SignInResponse {
         user: AuthUserView::from(&signed_in.user),
@@ -179,7 +218,10 @@ pub struct RefreshBody {
     refresh_token: Option<String>,
 }
 
-pub async fn post_refresh(State(state): State<AppState>, Json(body): Json<RefreshBody>) -> Result<Json<TokenPair>, ApiError> {
+pub async fn post_refresh(
+    State(state): State<AppState>,
+    Json(body): Json<RefreshBody>,
+) -> Result<Json<TokenPair>, ApiError> {
     let mut problems = Problems::default();
     let token = problems.required("refresh_token", body.refresh_token);
     problems.finish()?;
@@ -192,12 +234,20 @@ pub struct SignedOutView {
     message: &'static str,
 }
 
-pub async fn post_signout(State(state): State<AppState>, CurrentUser(principal): CurrentUser) -> Result<Json<SignedOutView>, ApiError> {
+pub async fn post_signout(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+) -> Result<Json<SignedOutView>, ApiError> {
     sign_out::sign_out(&state.core, &principal).await?;
-    Ok(Json(SignedOutView { message: "Successfully signed out" }))
+    Ok(Json(SignedOutView {
+        message: "Successfully signed out",
+    }))
 }
 
-pub async fn get_me(State(state): State<AppState>, CurrentUser(principal): CurrentUser) -> Result<Json<AuthUserView>, ApiError> {
+pub async fn get_me(
+    State(state): State<AppState>,
+    CurrentUser(principal): CurrentUser,
+) -> Result<Json<AuthUserView>, ApiError> {
     let user = account::current_user(&state.core, &principal).await?;
     Ok(Json(AuthUserView::from(&user)))
 }
@@ -221,7 +271,9 @@ pub async fn post_password_change(
         return Err(ApiError::internal("validated fields missing"));
     };
     account::change_password(&state.core, &principal, &current, &new).await?;
-    Ok(Json(MessageView { message: "Password successfully changed" }))
+    Ok(Json(MessageView {
+        message: "Password successfully changed",
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -236,15 +288,27 @@ pub async fn post_password_forgot(
     Json(body): Json<ForgotBody>,
 ) -> Result<Json<MessageView>, ApiError> {
     let mut problems = Problems::default();
-    let email = problems.required("email", body.email).and_then(|e| problems.check(Email::parse(&e)));
+    let email = problems
+        .required("email", body.email)
+        .and_then(|e| problems.check(Email::parse(&e)));
     let redirect_base = problems.text("redirect_base", body.redirect_base, 2048);
     problems.finish()?;
-    let Some(email) = email else { return Err(ApiError::internal("validated fields missing")) };
+    let Some(email) = email else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
     let limit = &state.config.rate_limits.password_forgot;
-    state.rate_limiter.check("password_forgot_ip", &ip.0.to_string(), limit).await?;
-    state.rate_limiter.check("password_forgot_email", &email.normalized(), limit).await?;
+    state
+        .rate_limiter
+        .check("password_forgot_ip", &ip.0.to_string(), limit)
+        .await?;
+    state
+        .rate_limiter
+        .check("password_forgot_email", &email.normalized(), limit)
+        .await?;
     password_reset::forgot(&state.core, &email, redirect_base.as_deref()).await?;
-    Ok(Json(MessageView { message: "If the email exists, a password reset link has been sent" }))
+    Ok(Json(MessageView {
+        message: "If the email exists, a password reset link has been sent",
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,7 +322,14 @@ pub async fn post_password_reset(
     ip: ClientIp,
     Json(body): Json<ResetBody>,
 ) -> Result<Json<MessageView>, ApiError> {
-    state.rate_limiter.check("password_reset", &ip.0.to_string(), &state.config.rate_limits.password_reset).await?;
+    state
+        .rate_limiter
+        .check(
+            "password_reset",
+            &ip.0.to_string(),
+            &state.config.rate_limits.password_reset,
+        )
+        .await?;
     let mut problems = Problems::default();
     let token = problems.required("token", body.token);
     let new_password = problems.required("new_password", body.new_password);
@@ -267,7 +338,9 @@ pub async fn post_password_reset(
         return Err(ApiError::internal("validated fields missing"));
     };
     password_reset::reset(&state.core, &token, &new_password).await?;
-    Ok(Json(MessageView { message: "Password successfully reset" }))
+    Ok(Json(MessageView {
+        message: "Password successfully reset",
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,12 +348,17 @@ pub struct TokenBody {
     token: Option<String>,
 }
 
-pub async fn post_email_verify(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Result<Json<MessageView>, ApiError> {
+pub async fn post_email_verify(
+    State(state): State<AppState>,
+    Json(body): Json<TokenBody>,
+) -> Result<Json<MessageView>, ApiError> {
     let mut problems = Problems::default();
     let token = problems.required("token", body.token);
     problems.finish()?;
     email_verification::verify(&state.core, &token.unwrap_or_default()).await?;
-    Ok(Json(MessageView { message: "Email successfully verified" }))
+    Ok(Json(MessageView {
+        message: "Email successfully verified",
+    }))
 }
 
 pub async fn post_resend_verification(
@@ -288,10 +366,15 @@ pub async fn post_resend_verification(
     CurrentUser(principal): CurrentUser,
 ) -> Result<Json<MessageView>, ApiError> {
     let key = principal.user_id.to_string();
-    state.rate_limiter.check("email_resend", &key, &state.config.rate_limits.email_resend).await?;
+    state
+        .rate_limiter
+        .check("email_resend", &key, &state.config.rate_limits.email_resend)
+        .await?;
     let user = account::current_user(&state.core, &principal).await?;
     email_verification::resend(&state.core, &user).await?;
-    Ok(Json(MessageView { message: "Verification email sent" }))
+    Ok(Json(MessageView {
+        message: "Verification email sent",
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,15 +389,27 @@ pub async fn post_magic_link(
     Json(body): Json<MagicLinkBody>,
 ) -> Result<Json<MessageView>, ApiError> {
     let mut problems = Problems::default();
-    let email = problems.required("email", body.email).and_then(|e| problems.check(Email::parse(&e)));
+    let email = problems
+        .required("email", body.email)
+        .and_then(|e| problems.check(Email::parse(&e)));
     let redirect_url = problems.text("redirect_url", body.redirect_url, 2048);
     problems.finish()?;
-    let Some(email) = email else { return Err(ApiError::internal("validated fields missing")) };
+    let Some(email) = email else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
     let limit = &state.config.rate_limits.magic_link;
-    state.rate_limiter.check("magic_link_ip", &ip.0.to_string(), limit).await?;
-    state.rate_limiter.check("magic_link_email", &email.normalized(), limit).await?;
+    state
+        .rate_limiter
+        .check("magic_link_ip", &ip.0.to_string(), limit)
+        .await?;
+    state
+        .rate_limiter
+        .check("magic_link_email", &email.normalized(), limit)
+        .await?;
     magic_links::send(&state.core, &email, redirect_url.as_deref()).await?;
-    Ok(Json(MessageView { message: "Magic link sent to email" }))
+    Ok(Json(MessageView {
+        message: "Magic link sent to email",
+    }))
 }
 
 pub async fn post_magic_link_verify(
@@ -326,7 +421,12 @@ pub async fn post_magic_link_verify(
     let mut problems = Problems::default();
     let token = problems.required("token", body.token);
     problems.finish()?;
-    let signed_in = magic_links::verify(&state.core, &token.unwrap_or_default(), &client_context(ip, &headers)).await?;
+    let signed_in = magic_links::verify(
+        &state.core,
+        &token.unwrap_or_default(),
+        &client_context(ip, &headers),
+    )
+    .await?;
     Ok(Json(SignInResponse {
         user: AuthUserView::from(&signed_in.user),
         tokens: Some(signed_in.opened.tokens),
@@ -352,14 +452,30 @@ pub async fn get_magic_link_callback(
     let token = query.token.unwrap_or_default();
     match magic_links::verify(&state.core, &token, &client_context(ip, &headers)).await {
         Ok(signed_in) => {
-            let target = signed_in.redirect_url.clone().unwrap_or_else(|| state.config.urls.frontend_url.clone());
-            let location = janua_core::auth::redirects::with_query(&target, "token", &signed_in.opened.tokens.access_token);
-            (axum::http::StatusCode::FOUND, [(axum::http::header::LOCATION, location)]).into_response()
+            let target = signed_in
+                .redirect_url
+                .clone()
+                .unwrap_or_else(|| state.config.urls.frontend_url.clone());
+            let location = janua_core::auth::redirects::with_query(
+                &target,
+                "token",
+                &signed_in.opened.tokens.access_token,
+            );
+            (
+                axum::http::StatusCode::FOUND,
+                [(axum::http::header::LOCATION, location)],
+            )
+                .into_response()
         }
         Err(_) => {
             let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link expired</title></head>\
 <body><h1>This sign-in link is invalid or has expired</h1><p>Request a new link and use it within 15 minutes.</p></body></html>";
-            (axum::http::StatusCode::BAD_REQUEST, axum::Extension(crate::http::error::AlreadyShaped), axum::response::Html(page)).into_response()
+            (
+                axum::http::StatusCode::BAD_REQUEST,
+                axum::Extension(crate::http::error::AlreadyShaped),
+                axum::response::Html(page),
+            )
+                .into_response()
         }
     }
 }

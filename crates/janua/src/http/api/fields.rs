@@ -25,11 +25,17 @@ impl Problems {
         let value = value?;
         let trimmed = value.trim();
         if trimmed.chars().count() > max {
-            self.add(FieldError::new(field, format!("must be at most {max} characters")));
+            self.add(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
             return None;
         }
         if trimmed.chars().any(|c| c.is_control()) {
-            self.add(FieldError::new(field, "must not contain control characters"));
+            self.add(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
             return None;
         }
         (!trimmed.is_empty()).then(|| trimmed.to_owned())

@@ -10,5 +10,8 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(auth::routes()).merge(sessions::routes()).merge(users::routes())
+    Router::new()
+        .merge(auth::routes())
+        .merge(sessions::routes())
+        .merge(users::routes())
 }

@@ -17,8 +17,14 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/sessions", get(get_sessions).delete(delete_sessions))
-        .route("/api/v1/sessions/{id}", get(get_session).delete(delete_session))
+        .route(
+            "/api/v1/sessions",
+            get(get_sessions).delete(delete_sessions),
+        )
+        .route(
+            "/api/v1/sessions/{id}",
+            get(get_session).delete(delete_session),
+        )
         .route("/api/v1/sessions/{id}/refresh", post(post_session_refresh))
         .route("/api/v1/sessions/activity/recent", get(get_recent_activity))
         .route("/api/v1/sessions/security/alerts", get(get_security_alerts))
@@ -66,10 +72,19 @@ pub struct SessionList {
     total: usize,
 }
 
-pub async fn get_sessions(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Json<SessionList>, ApiError> {
-    let sessions = state.store.list_live_sessions(me.user_id, state.clock.now()).await?;
+pub async fn get_sessions(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> Result<Json<SessionList>, ApiError> {
+    let sessions = state
+        .store
+        .list_live_sessions(me.user_id, state.clock.now())
+        .await?;
     let views: Vec<SessionView> = sessions.iter().map(|s| view(s, me.session_id)).collect();
-    Ok(Json(SessionList { total: views.len(), sessions: views }))
+    Ok(Json(SessionList {
+        total: views.len(),
+        sessions: views,
+    }))
 }
 
 pub async fn get_session(
@@ -94,7 +109,9 @@ pub async fn delete_session(
 ) -> Result<Json<MessageView>, ApiError> {
     let id: SessionId = path_id(&id)?;
     sign_out::revoke_own_session(&state.core, me.user_id, id).await?;
-    Ok(Json(MessageView { message: "Session revoked successfully" }))
+    Ok(Json(MessageView {
+        message: "Session revoked successfully",
+    }))
 }
 
 #[derive(Debug, Serialize)]
@@ -103,9 +120,17 @@ pub struct RevokedView {
     revoked_count: usize,
 }
 
-pub async fn delete_sessions(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Json<RevokedView>, ApiError> {
-    let revoked_count = sign_out::revoke_sessions(&state.core, me.user_id, me.session_id, "user_revoked_all").await?;
-    Ok(Json(RevokedView { message: "All other sessions revoked", revoked_count }))
+pub async fn delete_sessions(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> Result<Json<RevokedView>, ApiError> {
+    let revoked_count =
+        sign_out::revoke_sessions(&state.core, me.user_id, me.session_id, "user_revoked_all")
+            .await?;
+    Ok(Json(RevokedView {
+        message: "All other sessions revoked",
+        revoked_count,
+    }))
 }
 
 pub async fn post_session_refresh(
@@ -115,7 +140,9 @@ pub async fn post_session_refresh(
 ) -> Result<Json<MessageView>, ApiError> {
     let id: SessionId = path_id(&id)?;
     sign_out::touch_own_session(&state.core, me.user_id, id).await?;
-    Ok(Json(MessageView { message: "Session refreshed" }))
+    Ok(Json(MessageView {
+        message: "Session refreshed",
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,7 +174,10 @@ pub async fn get_recent_activity(
     Query(query): Query<RecentQuery>,
 ) -> Result<Json<ActivityList>, ApiError> {
     let limit = query.limit.unwrap_or(10).clamp(1, 50);
-    let sessions = state.store.list_live_sessions(me.user_id, state.clock.now()).await?;
+    let sessions = state
+        .store
+        .list_live_sessions(me.user_id, state.clock.now())
+        .await?;
     let mut activities: Vec<Activity> = sessions
         .iter()
         .flat_map(|s| {
@@ -169,7 +199,10 @@ pub async fn get_recent_activity(
         .collect();
     activities.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
     activities.truncate(limit);
-    Ok(Json(ActivityList { total: activities.len(), activities }))
+    Ok(Json(ActivityList {
+        total: activities.len(),
+        activities,
+    }))
 }
 
 #[derive(Debug, Serialize)]
@@ -188,27 +221,47 @@ pub struct AlertList {
 
 /// Heuristics over the caller's live sessions: several source addresses, sessions idle for a
 /// long time, and clients that are scripts rather than browsers.
-pub async fn get_security_alerts(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Json<AlertList>, ApiError> {
+pub async fn get_security_alerts(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> Result<Json<AlertList>, ApiError> {
     let now = state.clock.now();
     let sessions = state.store.list_live_sessions(me.user_id, now).await?;
     let mut alerts = Vec::new();
-    let mut ips: Vec<&str> = sessions.iter().filter_map(|s| s.ip_address.as_deref()).collect();
+    let mut ips: Vec<&str> = sessions
+        .iter()
+        .filter_map(|s| s.ip_address.as_deref())
+        .collect();
     ips.sort_unstable();
     ips.dedup();
     if ips.len() > 2 {
         alerts.push(Alert {
             kind: "multiple_locations",
             severity: "medium",
-            message: format!("Your account is signed in from {} different addresses", ips.len()),
+            message: format!(
+                "Your account is signed in from {} different addresses",
+                ips.len()
+            ),
         });
     }
-    let old = sessions.iter().filter(|s| now - s.last_activity_at > chrono::Duration::days(3)).count();
+    let old = sessions
+        .iter()
+        .filter(|s| now - s.last_activity_at > chrono::Duration::days(3))
+        .count();
     if old > 0 {
-        alerts.push(Alert { kind: "old_sessions", severity: "low", message: format!("{old} session(s) unused for more than 3 days") });
+        alerts.push(Alert {
+            kind: "old_sessions",
+            severity: "low",
+            message: format!("{old} session(s) unused for more than 3 days"),
+        });
     }
     let scripted = sessions
         .iter()
-        .filter(|s| s.user_agent.as_deref().is_none_or(|ua| ua.is_empty() || ua.contains("curl/") || ua.contains("python")))
+        .filter(|s| {
+            s.user_agent
+                .as_deref()
+                .is_none_or(|ua| ua.is_empty() || ua.contains("curl/") || ua.contains("python"))
+        })
         .count();
     if scripted > 0 {
         alerts.push(Alert {
@@ -217,5 +270,8 @@ pub async fn get_security_alerts(State(state): State<AppState>, CurrentUser(me):
             message: format!("{scripted} session(s) opened by a non-browser client"),
         });
     }
-    Ok(Json(AlertList { total: alerts.len(), alerts }))
+    Ok(Json(AlertList {
+        total: alerts.len(),
+        alerts,
+    }))
 }

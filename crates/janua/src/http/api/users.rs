@@ -22,7 +22,10 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users", get(get_users))
-        .route("/api/v1/users/me", get(get_me).patch(patch_me).delete(delete_me))
+        .route(
+            "/api/v1/users/me",
+            get(get_me).patch(patch_me).delete(delete_me),
+        )
         .route("/api/v1/users/{id}", get(get_user))
         .route("/api/v1/users/{id}/suspend", post(post_suspend))
         .route("/api/v1/users/{id}/reactivate", post(post_reactivate))
@@ -76,8 +79,13 @@ impl From<&User> for UserView {
     }
 }
 
-pub async fn get_me(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(UserView::from(&account::current_user(&state.core, &me).await?)))
+pub async fn get_me(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(UserView::from(
+        &account::current_user(&state.core, &me).await?,
+    )))
 }
 
 /// Distinguishes an absent field (leave alone) from `null` (clear).
@@ -108,14 +116,22 @@ pub struct ProfileBody {
 const MAX_METADATA_BYTES: usize = 16 * 1024;
 
 fn e164(phone: &str) -> bool {
-    phone.len() >= 8 && phone.len() <= 16 && phone.starts_with('+') && phone[1..].bytes().all(|b| b.is_ascii_digit())
+    phone.len() >= 8
+        && phone.len() <= 16
+        && phone.starts_with('+')
+        && phone[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
 fn iana_timezone(tz: &str) -> bool {
     tz == "UTC"
         || (tz.len() <= 64
             && tz.contains('/')
-            && tz.split('/').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-+".contains(&b))))
+            && tz.split('/').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_-+".contains(&b))
+            }))
 }
 
 pub async fn patch_me(
@@ -124,7 +140,7 @@ pub async fn patch_me(
     Json(body): Json<ProfileBody>,
 ) -> Result<Json<UserView>, ApiError> {
     let mut p = Problems::default();
-    let mut text = |p: &mut Problems, field: &str, value: Option<Option<String>>, max: usize| {
+    let text = |p: &mut Problems, field: &str, value: Option<Option<String>>, max: usize| {
         value.map(|inner| inner.and_then(|v| p.text(field, Some(v), max)))
     };
     let update = ProfileUpdate {
@@ -139,12 +155,18 @@ pub async fn patch_me(
     };
     if let Some(Some(phone)) = &update.phone_number {
         if !e164(phone) {
-            p.add(FieldError::new("phone_number", "must be in E.164 form, such as +14155550100"));
+            p.add(FieldError::new(
+                "phone_number",
+                "must be in E.164 form, such as +14155550100",
+            ));
         }
     }
     if let Some(Some(tz)) = &update.timezone {
         if !iana_timezone(tz) {
-            p.add(FieldError::new("timezone", "must be an IANA time zone, such as Europe/Paris"));
+            p.add(FieldError::new(
+                "timezone",
+                "must be an IANA time zone, such as Europe/Paris",
+            ));
         }
     }
     if let Some(meta) = &update.user_metadata {
@@ -155,7 +177,9 @@ pub async fn patch_me(
         }
     }
     p.finish()?;
-    Ok(Json(UserView::from(&account::update_profile(&state.core, &me, update).await?)))
+    Ok(Json(UserView::from(
+        &account::update_profile(&state.core, &me, update).await?,
+    )))
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,7 +198,9 @@ pub async fn delete_me(
     Query(query): Query<DeleteQuery>,
 ) -> Result<Json<MessageView>, ApiError> {
     account::delete_account(&state.core, &me, query.password.as_deref()).await?;
-    Ok(Json(MessageView { message: "Account deleted" }))
+    Ok(Json(MessageView {
+        message: "Account deleted",
+    }))
 }
 
 /// A user by id: oneself or, for admins, anyone; others get 404 (no existence leak).
@@ -187,7 +213,9 @@ pub async fn get_user(
     if id != me.user_id && !me.is_admin {
         return Err(ApiError::not_found());
     }
-    Ok(Json(UserView::from(&admin_users::get_user(&state.core, id).await?)))
+    Ok(Json(UserView::from(
+        &admin_users::get_user(&state.core, id).await?,
+    )))
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,15 +242,31 @@ pub async fn get_users(
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(UserStatus::parse(raw).ok_or_else(|| {
-            ApiError::validation(vec![FieldError::new("status", "one of active, inactive, suspended, pending, deleted")])
+            ApiError::validation(vec![FieldError::new(
+                "status",
+                "one of active, inactive, suspended, pending, deleted",
+            )])
         })?),
     };
     let page = q.page.unwrap_or(1).max(1);
     let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
-    let search = q.search.filter(|s| !s.trim().is_empty()).map(|s| s.chars().take(100).collect());
-    let query = UserQuery { search, status, page, per_page };
+    let search = q
+        .search
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.chars().take(100).collect());
+    let query = UserQuery {
+        search,
+        status,
+        page,
+        per_page,
+    };
     let (users, total) = admin_users::list_users(&state.core, &query).await?;
-    Ok(Json(UserList { users: users.iter().map(UserView::from).collect(), total, page, per_page }))
+    Ok(Json(UserList {
+        users: users.iter().map(UserView::from).collect(),
+        total,
+        page,
+        per_page,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,7 +282,9 @@ pub async fn post_suspend(
 ) -> Result<Json<UserView>, ApiError> {
     let id: UserId = path_id(&id)?;
     let reason: Option<String> = q.reason.map(|r| r.chars().take(500).collect());
-    Ok(Json(UserView::from(&admin_users::suspend(&state.core, id, reason.as_deref()).await?)))
+    Ok(Json(UserView::from(
+        &admin_users::suspend(&state.core, id, reason.as_deref()).await?,
+    )))
 }
 
 pub async fn post_reactivate(
@@ -247,5 +293,7 @@ pub async fn post_reactivate(
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
     let id: UserId = path_id(&id)?;
-    Ok(Json(UserView::from(&admin_users::reactivate(&state.core, id).await?)))
+    Ok(Json(UserView::from(
+        &admin_users::reactivate(&state.core, id).await?,
+    )))
 }

@@ -16,27 +16,56 @@ pub struct TestUser {
 
 impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request failed")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request failed")
     }
 
     pub async fn post_json_auth(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request failed")
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request failed")
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request failed")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request failed")
     }
 
     pub async fn delete_auth(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request failed")
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request failed")
     }
 
     pub async fn sign_up(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_json("/api/v1/auth/signup", &json!({"email": email, "password": password})).await
+        self.post_json(
+            "/api/v1/auth/signup",
+            &json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_json("/api/v1/auth/signin", &json!({"email": email, "password": password})).await
+        self.post_json(
+            "/api/v1/auth/signin",
+            &json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     /// Signs up a fresh user with a unique email and returns its tokens.

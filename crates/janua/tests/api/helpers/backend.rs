@@ -21,9 +21,11 @@ impl Backend {
         let redis_url = std::env::var("TEST_REDIS_URL")
             .ok()
             .filter(|u| !u.is_empty());
+        let redis_prefix = format!("janua-test-{}:", uuid::Uuid::new_v4().simple());
         Self {
             database_url,
             redis_url,
+            redis_prefix,
         }
     }
 

@@ -23,7 +23,7 @@ pub struct TestApp {
     pub backend: backend::Backend,
     /// The outbox every mail lands in (unless the app was spawned with the configured mailer).
     pub mail: Arc<CaptureMailer>,
-    /// The running app's state, for tests that reach past HTTP (enqueue jobs, run a job once).
+    /// The running app's state, for tests that reach past HTTP (key ring, jobs' `run_once`).
     pub state: AppState,
     /// How the app was started, so [`TestApp::restart_with`] can start it again the same way.
     vars: Vec<(String, String)>,
@@ -120,13 +120,15 @@ fn base_vars(dir: &std::path::Path, backend: &backend::Backend) -> Vec<(String, 
             "test-secret-key-0123456789-abcdefghijklmnop".to_owned(),
         ),
         ("DATABASE_URL", backend.database_url.clone()),
+        // Tests create many users from one IP; the limit tests set their own values.
+        ("RATE_LIMIT_SIGNUP", "1000/minute".to_owned()),
+        // Fast hashing keeps the suite quick; production parameters are benchmarked instead.
+        ("PASSWORD_HASH_MEMORY_KIB", "1024".to_owned()),
+        ("PASSWORD_HASH_ITERATIONS", "1".to_owned()),
     ];
     if let Some(redis) = &backend.redis_url {
         vars.push(("REDIS_URL", redis.clone()));
-        vars.push((
-            "REDIS_KEY_PREFIX",
-            format!("janua-test-{}:", uuid::Uuid::new_v4().simple()),
-        ));
+        vars.push(("REDIS_KEY_PREFIX", backend.redis_prefix.clone()));
     }
     let _ = dir;
     vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
@@ -145,17 +147,51 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 pub async fn spawn_app_with_options(overrides: &[(&str, &str)], options: TestOptions) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let backend = backend::Backend::fresh(dir.path()).await;
-    spawn_on(backend, dir, overrides).await
+    spawn_on(dir, backend, overrides, options).await
 }
 
-/// A second instance on the same database (and the same Redis namespace), as behind a load
-/// balancer.
+/// A second instance on the database (and Redis namespace) of `first`, as behind a load
+/// balancer. `first` must outlive it: for SQLite the file lives in its directory.
 pub async fn spawn_second_instance(first: &TestApp, overrides: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    spawn_on(first.backend.clone(), dir, overrides).await
+    spawn_on(
+        dir,
+        first.backend.clone(),
+        overrides,
+        TestOptions::default(),
+    )
+    .await
 }
 
-async fn spawn_on(backend: backend::Backend, dir: tempfile::TempDir, overrides: &[(&str, &str)]) -> TestApp {
+pub async fn spawn_app_sharing_database(first: &TestApp) -> TestApp {
+    spawn_second_instance(first, &[]).await
+}
+
+/// Starts two instances at the same moment on one fresh, migrated database, as a rolling
+/// deploy of a new installation does.
+pub async fn spawn_two_apps_at_once() -> (TestApp, TestApp) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backend = backend::Backend::fresh(dir.path()).await;
+    // Migrate first: this is about what the instances do next (concurrent first migrations on
+    // SQLite are not serialized by sqlx).
+    let store = janua_store::connect(&janua_store::DatabaseConfig::new(&backend.database_url))
+        .await
+        .expect("migrate");
+    store.close().await;
+    let second_dir = tempfile::tempdir().expect("tempdir");
+    let (first, second) = tokio::join!(
+        spawn_on(dir, backend.clone(), &[], TestOptions::default()),
+        spawn_on(second_dir, backend.clone(), &[], TestOptions::default())
+    );
+    (first, second)
+}
+
+async fn spawn_on(
+    dir: tempfile::TempDir,
+    backend: backend::Backend,
+    overrides: &[(&str, &str)],
+    options: TestOptions,
+) -> TestApp {
     let mut vars = base_vars(dir.path(), &backend);
     for (key, value) in overrides {
         vars.retain(|(k, _)| k != key);
@@ -198,8 +234,8 @@ async fn start(
     let app = App::build_with(config, app_options)
         .await
         .expect("app builds");
-    let state = app.state().clone();
     let port = app.port();
+    let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;

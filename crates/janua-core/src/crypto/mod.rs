@@ -1,6 +1,11 @@
 //! Small cryptographic helpers that the whole domain shares: digests of high-entropy secrets,
-//! constant-time comparison and random tokens. Password hashing and encryption at rest live
-//! beside the capabilities that need them, built on the same vetted crates.
+//! constant-time comparison, random tokens, and encryption at rest ([`seal`]). Password hashing
+//! lives beside the capability that needs it, built on the same vetted crates.
+//!
+//! - [`seal`]: [`Sealer`](seal::Sealer), AES-256-GCM under a key derived from the configured
+//!   secret, for signing keys and TOTP seeds at rest.
+
+pub mod seal;
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
