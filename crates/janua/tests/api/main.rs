@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod docs;
+mod email_flows;
 mod health_and_shutdown;
 mod helpers;
 mod keys;
