@@ -14,13 +14,12 @@ use janua_core::ports::Store;
 use janua_core::tokens::access_signer::AccessTokenSigner;
 use janua_core::tokens::keys::ring::{ImportedKeys, KeyRing, KeyRingSettings};
 use janua_core::tokens::keys::SigningAlgorithm;
-
-use crate::core_builder::{build_core, Ports};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::cache::{self, CacheTarget};
 use crate::config::Config;
+use crate::core_builder::{build_core, Ports};
 use crate::http;
 use crate::http::extract::TrustedProxies;
 use crate::http::rate_limit::RateLimiter;
@@ -193,14 +192,7 @@ impl App {
             .with_context(|| format!("binding {bind}"))?;
         let address = listener.local_addr()?;
         let keys = Arc::new(keys);
-        let algorithm = SigningAlgorithm::parse(config.tokens.algorithm.as_str())
-            .context("JWT_ALGORITHM names no supported algorithm")?;
-        let signer = AccessTokenSigner::new(
-            keys.clone(),
-            algorithm,
-            config.tokens.issuer.clone(),
-            config.tokens.audience.clone(),
-        );
+        let signer = access_signer(&config, keys.clone())?;
         let core = build_core(
             &config,
             Ports {
@@ -303,4 +295,37 @@ impl App {
         tracing::info!("janua stopped");
         Ok(())
     }
+}
+
+/// The domain core for one-off CLI commands: the database and key ring, an in-process cache and
+/// the system clock; no listener, no jobs.
+pub async fn core_for_cli(config: &Config) -> anyhow::Result<janua_core::context::Core> {
+    let store = janua_store::connect(&database_config(config))
+        .await
+        .context("opening the database (check DATABASE_URL; `janua doctor` explains)")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let keys = Arc::new(build_key_ring(config, store.as_ref(), clock.clone()).await?);
+    let signer = access_signer(config, keys)?;
+    build_core(
+        config,
+        Ports {
+            store,
+            cache: cache::connect(&CacheTarget::InProcess).await?,
+            cache_is_shared: false,
+            clock,
+            signer: Arc::new(signer),
+        },
+    )
+}
+
+/// Access tokens signed with `JWT_ALGORITHM` and checked against `ISSUER` and `JWT_AUDIENCE`.
+fn access_signer(config: &Config, keys: Arc<KeyRing>) -> anyhow::Result<AccessTokenSigner> {
+    let algorithm = SigningAlgorithm::parse(config.tokens.algorithm.as_str())
+        .context("JWT_ALGORITHM names no supported algorithm")?;
+    Ok(AccessTokenSigner::new(
+        keys,
+        algorithm,
+        config.tokens.issuer.clone(),
+        config.tokens.audience.clone(),
+    ))
 }

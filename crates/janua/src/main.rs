@@ -49,6 +49,7 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
         Command::Config(ConfigCommand::Check) => report(cli::config_check::run(&config)),
         Command::Keys(keys) => report(cli::keys::run(config, keys).await),
         Command::Healthcheck { port } => cli::healthcheck::run(&config, port).await,
+        Command::Admin(admin) => report(cli::admin::run(config, admin).await),
         Command::Version => true,
     };
     if ok {

@@ -534,3 +534,49 @@ fn with_jwt_private_key_the_env_key_is_listed_and_rotation_is_refused() {
     assert!(text(&out).contains("PASS  signing keys"), "{}", text(&out));
     assert!(!text(&out).contains("PRIVATE KEY"), "{}", text(&out));
 }
+
+#[test]
+fn admin_create_makes_a_verified_admin_that_can_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [("ADMIN_PASSWORD", "Cli-Admin-Password-9")];
+    let out = run(
+        dir.path(),
+        &vars,
+        &["admin", "create", "--email", "Cli@Example.com"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("administrator Cli@example.com"),
+        "{}",
+        text(&out)
+    );
+    let weak = run(
+        dir.path(),
+        &[("ADMIN_PASSWORD", "weak")],
+        &["admin", "create", "--email", "other@example.com"],
+    );
+    assert_eq!(weak.status.code(), Some(1));
+    assert!(text(&weak).contains("too weak"), "{}", text(&weak));
+    assert!(
+        !text(&weak).contains("weak\n"),
+        "the password is not echoed"
+    );
+    let server = Server::start(dir.path(), &[("SHUTDOWN_DRAIN_SECONDS", "0")]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let body: serde_json::Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/api/v1/auth/signin", server.port))
+            .json(&serde_json::json!({"email": "cli@example.com", "password": "Cli-Admin-Password-9"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(body["user"]["is_admin"], true, "{body}");
+    assert_eq!(body["user"]["email_verified"], true);
+}

@@ -1,6 +1,7 @@
 //! The command line: one binary, `janua`, with subcommands. `serve` is the default.
 //! Every subcommand reads the same configuration from the environment.
 
+pub mod admin;
 pub mod config_check;
 pub mod doctor;
 pub mod healthcheck;
@@ -47,6 +48,9 @@ pub enum Command {
     /// Signing keys: rotate, list, prune.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Administrators: `admin create --email E` (password from ADMIN_PASSWORD or stdin).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Print the version.
     Version,
 }

@@ -23,6 +23,7 @@ use crate::state::AppState;
         health::get_ready,
         health::get_api_health,
         health::get_api_live,
+        health::get_detailed,
         health::get_metrics,
         oidc::jwks::get_jwks,
     ),

@@ -11,6 +11,7 @@ use janua_core::health::{check_cache, check_store, CheckResult};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::http::auth::AdminUser;
 use crate::http::error::{AlreadyShaped, ApiError};
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/health", get(get_api_health))
         .route("/api/v1/health/live", get(get_api_live))
         .route("/api/v1/health/ready", get(get_ready))
+        .route("/api/v1/health/detailed", get(get_detailed))
         .route("/metrics", get(get_metrics))
 }
 
@@ -206,4 +208,80 @@ pub async fn get_metrics(
         body,
     )
         .into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DetailedCheck {
+    status: &'static str,
+    duration_ms: f64,
+    critical: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DetailedView {
+    status: &'static str,
+    timestamp: String,
+    checks: std::collections::BTreeMap<&'static str, DetailedCheck>,
+}
+
+fn detailed_check(result: CheckResult, critical: bool) -> DetailedCheck {
+    DetailedCheck {
+        status: if result.ok { "healthy" } else { "unhealthy" },
+        duration_ms: (result.latency.as_secs_f64() * 100_000.0).round() / 100.0,
+        critical,
+        error: result.error,
+    }
+}
+
+/// Every dependency with its latency, plus the job queue and shutdown state, for
+/// administrators (API.md §2).
+#[utoipa::path(get, path = "/api/v1/health/detailed", tag = "operations", responses(
+    (status = 200, body = DetailedView), (status = 401), (status = 403)))]
+pub async fn get_detailed(State(state): State<AppState>, _admin: AdminUser) -> Json<DetailedView> {
+    let (db, cache, jobs) = tokio::join!(
+        check_store(state.store.as_ref()),
+        check_cache(state.cache.as_ref()),
+        state.store.job_counts(state.clock.now())
+    );
+    let draining = state.lifecycle.is_draining();
+    let healthy = db.ok && cache.ok && !draining;
+    let jobs = match jobs {
+        Ok(counts) => DetailedCheck {
+            status: if counts.failed == 0 {
+                "healthy"
+            } else {
+                "degraded"
+            },
+            duration_ms: 0.0,
+            critical: false,
+            error: (counts.failed > 0).then(|| format!("{} dead-lettered job(s)", counts.failed)),
+        },
+        Err(e) => DetailedCheck {
+            status: "unhealthy",
+            duration_ms: 0.0,
+            critical: false,
+            error: Some(e.to_string()),
+        },
+    };
+    let shutdown = DetailedCheck {
+        status: if draining { "draining" } else { "healthy" },
+        duration_ms: 0.0,
+        critical: true,
+        error: None,
+    };
+    let checks = [
+        ("database", detailed_check(db, true)),
+        ("cache", detailed_check(cache, true)),
+        ("jobs", jobs),
+        ("shutdown", shutdown),
+    ]
+    .into_iter()
+    .collect();
+    Json(DetailedView {
+        status: if healthy { "healthy" } else { "unhealthy" },
+        timestamp: format_timestamp(state.clock.now()),
+        checks,
+    })
 }

@@ -86,8 +86,23 @@ const JSON_ENDPOINTS: &[(&str, &str, bool)] = &[
 ];
 
 const FIELDS: &[&str] = &[
-    "email", "password", "username", "first_name", "last_name", "locale", "refresh_token", "token", "new_password",
-    "current_password", "redirect_url", "redirect_base", "display_name", "bio", "phone_number", "timezone", "user_metadata",
+    "email",
+    "password",
+    "username",
+    "first_name",
+    "last_name",
+    "locale",
+    "refresh_token",
+    "token",
+    "new_password",
+    "current_password",
+    "redirect_url",
+    "redirect_base",
+    "display_name",
+    "bio",
+    "phone_number",
+    "timezone",
+    "user_metadata",
 ];
 
 fn hostile_values() -> Vec<serde_json::Value> {
@@ -107,7 +122,12 @@ fn hostile_values() -> Vec<serde_json::Value> {
     ]
 }
 
-async fn send(app: &crate::helpers::TestApp, method: &str, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+async fn send(
+    app: &crate::helpers::TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> reqwest::RequestBuilder {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut request = app.client.request(method, app.url(path));
     if let Some(token) = token {
@@ -122,7 +142,10 @@ async fn assert_handled(response: reqwest::Response, what: &str) {
     let status = response.status();
     assert!(status.as_u16() < 500, "{what}: {status}");
     if status.is_client_error() {
-        let body: serde_json::Value = response.json().await.unwrap_or_else(|_| panic!("{what}: non-JSON {status}"));
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .unwrap_or_else(|_| panic!("{what}: non-JSON {status}"));
         assert_error_shape(&body);
     }
 }
@@ -136,12 +159,23 @@ async fn every_account_endpoint_answers_hostile_field_values_with_a_4xx_never_a_
         for field in FIELDS {
             for value in hostile_values() {
                 let body = serde_json::json!({ *field: value });
-                let response = send(&app, method, path, token).await.json(&body).send().await.unwrap();
+                let response = send(&app, method, path, token)
+                    .await
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_handled(response, &format!("{method} {path} {field}={value:.40}")).await;
             }
         }
     }
-    assert_eq!(app.get_auth("/api/v1/auth/me", &user.access_token).await.status(), 200, "nothing was lost");
+    assert_eq!(
+        app.get_auth("/api/v1/auth/me", &user.access_token)
+            .await
+            .status(),
+        200,
+        "nothing was lost"
+    );
 }
 
 #[tokio::test]
@@ -166,7 +200,11 @@ async fn malformed_bodies_get_400_415_or_413_on_every_account_endpoint() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(response.status().as_u16(), expected, "{method} {path} {content_type} → expected {expected}");
+            assert_eq!(
+                response.status().as_u16(),
+                expected,
+                "{method} {path} {content_type} → expected {expected}"
+            );
             let shape: serde_json::Value = response.json().await.unwrap();
             assert_error_shape(&shape);
         }

@@ -117,3 +117,39 @@ async fn on_stop_ready_turns_503_while_requests_are_still_served_then_the_server
         .await;
     assert!(refused.is_err(), "listener is closed after shutdown");
 }
+
+#[tokio::test]
+async fn detailed_health_is_for_administrators_and_names_every_check() {
+    let app = spawn_app_with(&[
+        ("ADMIN_EMAIL", "ops@example.com"),
+        ("ADMIN_PASSWORD", "Ops-Password-1234"),
+    ])
+    .await;
+    assert_eq!(app.get("/api/v1/health/detailed").await.status(), 401);
+    let user = app.new_user().await;
+    assert_eq!(
+        app.get_auth("/api/v1/health/detailed", &user.access_token)
+            .await
+            .status(),
+        403
+    );
+    let admin: serde_json::Value = app
+        .sign_in("ops@example.com", "Ops-Password-1234")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = admin["tokens"]["access_token"].as_str().unwrap();
+    let response = app.get_auth("/api/v1/health/detailed", token).await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "healthy");
+    for check in ["database", "cache", "jobs", "shutdown"] {
+        assert!(
+            body["checks"][check]["status"].is_string(),
+            "{check}: {body}"
+        );
+        assert!(body["checks"][check]["critical"].is_boolean());
+        assert!(body["checks"][check]["duration_ms"].is_number());
+    }
+}

@@ -216,10 +216,17 @@ async fn session_tokens_of_every_algorithm_verify_with_a_third_party_library_and
     ] {
         let app = spawn_app_with(&[("JWT_ALGORITHM", alg)]).await;
         let user = app.new_user().await;
-        let set: jsonwebtoken::jwk::JwkSet = app.get("/.well-known/jwks.json").await.json().await.unwrap();
+        let set: jsonwebtoken::jwk::JwkSet = app
+            .get("/.well-known/jwks.json")
+            .await
+            .json()
+            .await
+            .unwrap();
         let header = jsonwebtoken::decode_header(&user.access_token).unwrap();
         assert_eq!(header.alg, expected, "{alg}");
-        let jwk = set.find(header.kid.as_deref().expect("a kid")).expect("the kid is published");
+        let jwk = set
+            .find(header.kid.as_deref().expect("a kid"))
+            .expect("the kid is published");
         let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
         let mut validation = jsonwebtoken::Validation::new(expected);
         validation.set_issuer(&["http://localhost:8000"]);
@@ -227,13 +234,17 @@ async fn session_tokens_of_every_algorithm_verify_with_a_third_party_library_and
         // The app runs on a manual clock in January 2026; the lifetime is checked below.
         validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Value>(&user.access_token, &key, &validation).unwrap_or_else(|e| panic!("{alg}: {e}"));
+        let data = jsonwebtoken::decode::<Value>(&user.access_token, &key, &validation)
+            .unwrap_or_else(|e| panic!("{alg}: {e}"));
         let claims = data.claims;
         assert_eq!(claims["sub"], user.id.as_str());
         assert_eq!(claims["type"], "access");
         assert_eq!(claims["email"], user.email.as_str());
         assert_eq!(claims["iat"], claims["nbf"]);
-        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            900
+        );
         assert_eq!(claims["jti"].as_str().unwrap().len(), 36);
         assert_eq!(claims["sid"].as_str().unwrap().len(), 36);
         let mut tampered = user.access_token.clone();
