@@ -1,23 +1,22 @@
 -- Refresh-token rotation chains: each wrk thread owns one connection and one session, and uses
 -- the refresh token each response returns for its next request (a reused token would revoke
 -- the session). Run with -t N -c N. Tokens come from BENCH_REFRESH_FILE, one per line.
-local threads = {}
-local thread_count = 0
+local tokens = {}
+local next_index = 0
 
 function setup(thread)
-  thread_count = thread_count + 1
-  thread:set("index", thread_count)
-  table.insert(threads, thread)
+  if #tokens == 0 then
+    local file = assert(io.open(os.getenv("BENCH_REFRESH_FILE"), "r"))
+    for line in file:lines() do
+      if #line > 0 then table.insert(tokens, line) end
+    end
+    file:close()
+  end
+  next_index = next_index + 1
+  thread:set("token", tokens[next_index])
 end
 
 function init(args)
-  local file = io.open(os.getenv("BENCH_REFRESH_FILE"), "r")
-  local n = 0
-  for line in file:lines() do
-    n = n + 1
-    if n == index then token = line end
-  end
-  file:close()
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
 end

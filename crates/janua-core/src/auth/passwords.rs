@@ -91,6 +91,10 @@ pub struct Passwords {
     params: HashParams,
     argon: Arc<Argon2<'static>>,
     dummy_hash: Arc<str>,
+    /// At most one hash per core at a time. Hashing is CPU-bound, so more in parallel only adds
+    /// latency, and each Argon2 run holds `memory_kib` of RAM: without this bound a sign-in
+    /// burst grows the blocking pool and the heap by that much per waiting request.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Passwords {
@@ -113,10 +117,12 @@ impl Passwords {
             .hash_password(dummy.as_bytes(), &salt)
             .map_err(|e| Error::internal(format!("hashing failed: {e}")))?
             .to_string();
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Self {
             params,
             argon,
             dummy_hash: dummy_hash.into(),
+            permits: Arc::new(tokio::sync::Semaphore::new(cores)),
         })
     }
 
@@ -185,12 +191,14 @@ impl Passwords {
     }
 
     pub async fn hash(&self, password: &str) -> Result<String> {
+        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
         let this = self.clone();
         let password = password.to_owned();
         blocking(move || this.hash_blocking(&password)).await?
     }
 
     pub async fn verify(&self, stored: &str, password: &str) -> Result<Verification> {
+        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
         let this = self.clone();
         let (stored, password) = (stored.to_owned(), password.to_owned());
         blocking(move || this.verify_blocking(&stored, &password)).await
