@@ -13,6 +13,7 @@ mod keys;
 mod mail;
 mod metrics;
 mod middleware;
+mod pages;
 mod sessions;
 mod sign_in;
 mod sign_up;
