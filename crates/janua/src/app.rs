@@ -25,6 +25,7 @@ use crate::http::extract::TrustedProxies;
 use crate::http::rate_limit::RateLimiter;
 use crate::jobs::Jobs;
 use crate::mail::render::MailRenderer;
+use crate::pages::Pages;
 use crate::server;
 use crate::state::{AppState, Lifecycle};
 
@@ -204,8 +205,10 @@ impl App {
             },
         )?;
         crate::bootstrap::run(&config, &core).await?;
+        let pages = Pages::from_config(&config).context("loading the page templates")?;
         let state = AppState {
             core: Arc::new(core),
+            pages: Arc::new(pages),
             proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
             rate_limiter: RateLimiter::new(cache.clone(), config.rate_limits.enabled),
             started_at: clock.now(),

@@ -9,6 +9,7 @@
 //! - [`shutdown`]: waits for SIGTERM or SIGINT.
 //! - [`state`]: `AppState`, what handlers can reach.
 //! - [`http`]: routes and middleware (errors, request ids, metrics, rate limits, CORS).
+//! - [`pages`]: hosted HTML pages (sign-in, password reset, email verification), CSRF, cookies.
 //! - [`cache`]: the in-process and Redis (single, cluster) caches.
 //! - [`mail`]: mail rendering and the SMTP, log and capture mailers.
 //! - [`jobs`]: background jobs with named handles and a stop signal.
@@ -24,6 +25,7 @@ pub mod core_builder;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod pages;
 pub mod server;
 pub mod shutdown;
 pub mod state;

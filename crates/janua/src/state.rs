@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::http::extract::TrustedProxies;
 use crate::http::rate_limit::RateLimiter;
 use crate::mail::render::MailRenderer;
+use crate::pages::Pages;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +28,8 @@ pub struct AppState {
     /// Sends rendered mail; only the mail delivery job calls it (requests enqueue jobs).
     pub mailer: Arc<dyn Mailer>,
     pub mail_renderer: Arc<MailRenderer>,
+    /// Hosted pages: templates, CSRF key, cookie policy, allowed origins.
+    pub pages: Arc<Pages>,
     /// Signs and verifies every JWT; serves the JWKS.
     pub keys: Arc<KeyRing>,
     pub lifecycle: Lifecycle,

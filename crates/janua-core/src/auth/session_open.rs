@@ -7,6 +7,7 @@ use crate::auth::sessions::{ClientContext, DeviceInfo, NewSession, Session, MAX_
 use crate::auth::tokens::{new_refresh_secret, token_pair, TokenPair};
 use crate::auth::users::{AuthMethod, User};
 use crate::context::Core;
+use crate::crypto::{random_token, secret_digest};
 use crate::error::Result;
 use crate::ids::SessionId;
 
@@ -20,6 +21,39 @@ pub async fn open_session(
     user: &User,
     method: AuthMethod,
     client: &ClientContext,
+) -> Result<OpenedSession> {
+    open(core, user, method, client, None).await
+}
+
+/// A session that a browser holds through the `janua_session` cookie, besides its tokens.
+pub struct OpenedBrowserSession {
+    pub opened: OpenedSession,
+    /// The cookie value: 256 random bits. Only its SHA-256 digest is stored.
+    pub cookie_secret: String,
+}
+
+/// Like [`open_session`], for a browser: the session also gets a cookie secret.
+pub async fn open_cookie_session(
+    core: &Core,
+    user: &User,
+    method: AuthMethod,
+    client: &ClientContext,
+) -> Result<OpenedBrowserSession> {
+    let cookie_secret = random_token(32);
+    let digest = secret_digest(&cookie_secret);
+    let opened = open(core, user, method, client, Some(digest)).await?;
+    Ok(OpenedBrowserSession {
+        opened,
+        cookie_secret,
+    })
+}
+
+async fn open(
+    core: &Core,
+    user: &User,
+    method: AuthMethod,
+    client: &ClientContext,
+    cookie_secret_hash: Option<String>,
 ) -> Result<OpenedSession> {
     let now = core.clock.now();
     let refresh = new_refresh_secret();
@@ -43,6 +77,7 @@ pub async fn open_session(
         absolute_expires_at: now + core.auth.session_absolute_ttl,
         refresh_token_hash: refresh.digest,
         refresh_expires_at: now + core.auth.session_ttl,
+        cookie_secret_hash,
     };
     let session = core.store.open_session(&new).await?;
     enforce_session_limit(core, user, now).await?;

@@ -143,6 +143,9 @@ pub struct NewSession {
     /// The first refresh token of the session's family, as its SHA-256 digest.
     pub refresh_token_hash: String,
     pub refresh_expires_at: DateTime<Utc>,
+    /// For browser sessions: the SHA-256 digest of the `janua_session` cookie secret, stored in
+    /// `sessions.secret_hash`. `None` for sessions used only through tokens (the JSON API).
+    pub cookie_secret_hash: Option<String>,
 }
 
 /// The client context of a request that opens or uses a session.

@@ -149,6 +149,9 @@ pub trait AuthStore: Send + Sync {
     /// Inserts the session and its first refresh token, and sets the user's `last_sign_in_at`.
     async fn open_session(&self, session: &NewSession) -> Result<Session>;
     async fn get_session(&self, id: SessionId) -> Result<Option<Session>>;
+    /// The session whose cookie secret has this SHA-256 digest (revoked and expired included:
+    /// the caller decides whether it is live).
+    async fn find_session_by_secret_hash(&self, secret_hash: &str) -> Result<Option<Session>>;
     /// Sessions not revoked and not expired at `now`, newest first.
     async fn list_live_sessions(&self, user_id: UserId, now: DateTime<Utc>)
         -> Result<Vec<Session>>;

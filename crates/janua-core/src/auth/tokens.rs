@@ -34,7 +34,7 @@ pub fn new_refresh_secret() -> RefreshSecret {
 
 /// The roles claim of a REST session token: `admin` for platform admins (organization roles
 /// join once organizations are selected).
-fn roles(user: &User) -> Vec<String> {
+pub fn roles(user: &User) -> Vec<String> {
     if user.is_admin {
         vec!["admin".to_owned()]
     } else {

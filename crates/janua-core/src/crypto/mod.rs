@@ -23,6 +23,16 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// HMAC-SHA256 of `data` under `key` (RFC 2104): CSRF tokens and keys derived from the server
+/// secret by label.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use aws_lc_rs::hmac;
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(hmac::sign(&key, data).as_ref());
+    out
+}
+
 /// A random token of `bytes` bytes, URL-safe base64 without padding.
 pub fn random_token(bytes: usize) -> String {
     use base64::Engine;
@@ -48,6 +58,16 @@ mod tests {
         assert!(constant_time_eq(b"secret", b"secret"));
         assert!(!constant_time_eq(b"secret", b"secreT"));
         assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+
+    #[test]
+    fn hmac_matches_the_rfc_4231_test_vector() {
+        // RFC 4231, test case 2.
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     #[test]

@@ -117,8 +117,8 @@ impl PgStore {
         let sql = format!(
             "INSERT INTO sessions (id, user_id, kind, refresh_family_id, ip_address, user_agent, \
              device_name, device_type, browser, os, amr, auth_time, created_at, \
-             last_activity_at, expires_at, absolute_expires_at) \
-             VALUES ($1, $2, 'user', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) \
+             last_activity_at, expires_at, absolute_expires_at, secret_hash) \
+             VALUES ($1, $2, 'user', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15) \
              RETURNING {SESSION_COLUMNS}"
         );
         let row: SessionRow = sqlx::query_as(&sql)
@@ -136,6 +136,7 @@ impl PgStore {
             .bind(session.created_at)
             .bind(session.expires_at)
             .bind(session.absolute_expires_at)
+            .bind(session.cookie_secret_hash.as_deref())
             .fetch_one(&mut *tx)
             .await
             .map_err(from_sqlx)?;
@@ -161,6 +162,19 @@ impl PgStore {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
         let row: Option<SessionRow> = sqlx::query_as(&sql)
             .bind(id.as_uuid())
+            .fetch_optional(self.primary())
+            .await
+            .map_err(from_sqlx)?;
+        Ok(row.map(Session::from))
+    }
+
+    pub(super) async fn find_session_by_secret_hash(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<Session>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE secret_hash = $1");
+        let row: Option<SessionRow> = sqlx::query_as(&sql)
+            .bind(secret_hash)
             .fetch_optional(self.primary())
             .await
             .map_err(from_sqlx)?;

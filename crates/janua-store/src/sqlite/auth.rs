@@ -110,6 +110,10 @@ impl AuthStore for SqliteStore {
         SqliteStore::get_session(self, id).await
     }
 
+    async fn find_session_by_secret_hash(&self, secret_hash: &str) -> Result<Option<Session>> {
+        SqliteStore::find_session_by_secret_hash(self, secret_hash).await
+    }
+
     async fn list_live_sessions(
         &self,
         user_id: UserId,

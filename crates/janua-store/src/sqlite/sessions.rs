@@ -122,8 +122,8 @@ impl SqliteStore {
         let sql = format!(
             "INSERT INTO sessions (id, user_id, kind, refresh_family_id, ip_address, user_agent, \
              device_name, device_type, browser, os, amr, auth_time, created_at, \
-             last_activity_at, expires_at, absolute_expires_at) \
-             VALUES (?1, ?2, 'user', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14) \
+             last_activity_at, expires_at, absolute_expires_at, secret_hash) \
+             VALUES (?1, ?2, 'user', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15) \
              RETURNING {SESSION_COLUMNS}"
         );
         let row: SessionRow = sqlx::query_as(&sql)
@@ -141,6 +141,7 @@ impl SqliteStore {
             .bind(&created_at)
             .bind(encode_time(session.expires_at))
             .bind(encode_time(session.absolute_expires_at))
+            .bind(session.cookie_secret_hash.as_deref())
             .fetch_one(&mut *tx)
             .await
             .map_err(from_sqlx)?;
@@ -166,6 +167,19 @@ impl SqliteStore {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
         let row: Option<SessionRow> = sqlx::query_as(&sql)
             .bind(id.to_string())
+            .fetch_optional(self.reader())
+            .await
+            .map_err(from_sqlx)?;
+        row.map(Session::try_from).transpose()
+    }
+
+    pub(super) async fn find_session_by_secret_hash(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<Session>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE secret_hash = ?1");
+        let row: Option<SessionRow> = sqlx::query_as(&sql)
+            .bind(secret_hash)
             .fetch_optional(self.reader())
             .await
             .map_err(from_sqlx)?;

@@ -61,5 +61,6 @@ pub fn new_session(user_id: UserId, refresh_token_hash: &str, created: i64) -> N
         absolute_expires_at: created_at + Duration::days(30),
         refresh_token_hash: refresh_token_hash.to_owned(),
         refresh_expires_at: created_at + Duration::days(30),
+        cookie_secret_hash: None,
     }
 }

@@ -117,6 +117,55 @@ async fn a_session_for_an_unknown_user_is_not_found_and_a_reused_refresh_hash_is
 }
 
 #[tokio::test]
+async fn a_browser_session_is_found_by_its_cookie_secret_hash_revoked_or_not() {
+    for_each_backend(|store| async move {
+        let user = create_user(&store, "cora@example.com").await;
+        let mut new = new_session(user.id, "cookie-refresh", 10);
+        new.cookie_secret_hash = Some("cookie-digest".to_owned());
+        let opened = store.open_session(&new).await.unwrap();
+        let tokens_only = new_session(user.id, "token-refresh", 11);
+        store.open_session(&tokens_only).await.unwrap();
+
+        let found = store
+            .find_session_by_secret_hash("cookie-digest")
+            .await
+            .unwrap();
+        assert_eq!(found, Some(opened));
+        assert_eq!(
+            store.find_session_by_secret_hash("other").await.unwrap(),
+            None
+        );
+
+        store
+            .revoke_session(new.id, "sign_out", at(20))
+            .await
+            .unwrap();
+        let revoked = store
+            .find_session_by_secret_hash("cookie-digest")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(revoked.revoked_at, Some(at(20)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cookie_secret_hash_belongs_to_one_session_only() {
+    for_each_backend(|store| async move {
+        let user = create_user(&store, "dara@example.com").await;
+        let mut first = new_session(user.id, "r1", 0);
+        first.cookie_secret_hash = Some("same-digest".to_owned());
+        store.open_session(&first).await.unwrap();
+        let mut second = new_session(user.id, "r2", 1);
+        second.cookie_secret_hash = Some("same-digest".to_owned());
+        let err = store.open_session(&second).await.unwrap_err();
+        assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn live_sessions_leave_out_revoked_and_expired_ones_and_come_newest_first() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "lea@example.com").await;

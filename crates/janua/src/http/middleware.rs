@@ -76,7 +76,13 @@ pub async fn security_headers(
         HeaderValue::from_static("nosniff"),
     );
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        // Hosted pages choose `same-origin`, so their form posts keep a real `Origin`.
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
     headers.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),

@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(api::routes())
+        .merge(crate::pages::routes())
         .merge(docs::routes())
         .merge(oidc::routes())
         .fallback(fallback)

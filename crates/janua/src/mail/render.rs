@@ -195,7 +195,7 @@ impl MailRenderer {
 /// minijinja's HTML escaping also turns `/` into `&#x2f;`, which mangles every link in the HTML
 /// bodies. Escaping the five HTML metacharacters is enough inside text and quoted attributes,
 /// which is all mail templates need.
-fn html_formatter(
+pub(crate) fn html_formatter(
     out: &mut Output<'_>,
     state: &State<'_, '_>,
     value: &minijinja::Value,

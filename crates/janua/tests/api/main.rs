@@ -14,6 +14,7 @@ mod keys;
 mod mail;
 mod metrics;
 mod middleware;
+mod pages;
 mod sessions;
 mod sign_in;
 mod sign_up;

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::Router;
+use janua_core::auth::browser_session::authenticate_cookie;
 use janua_core::auth::email::{lockout_key, Email};
 use janua_core::auth::tokens::TokenPair;
 use janua_core::auth::username::Username;
@@ -234,14 +235,38 @@ pub struct SignedOutView {
     message: &'static str,
 }
 
+/// Revokes the bearer's session. A browser that also sent its `janua_session` cookie has that
+/// session revoked too (when it is the same user's) and the cookie cleared.
 pub async fn post_signout(
     State(state): State<AppState>,
     CurrentUser(principal): CurrentUser,
-) -> Result<Json<SignedOutView>, ApiError> {
+    headers: HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     sign_out::sign_out(&state.core, &principal).await?;
-    Ok(Json(SignedOutView {
+    let mut cleared = false;
+    for secret in crate::pages::cookies::session_values(&headers) {
+        cleared = true;
+        if let Ok((user, session)) = authenticate_cookie(&state.core, secret).await {
+            if user.id == principal.user_id {
+                // Already revoked (it was the bearer's own session) is fine.
+                let _ = sign_out::revoke_own_session(&state.core, user.id, session.id).await;
+            }
+        }
+    }
+    let mut response = Json(SignedOutView {
         message: "Successfully signed out",
-    }))
+    })
+    .into_response();
+    if let Some(cookie) = cleared
+        .then(|| state.pages.cookies.clear_session())
+        .flatten()
+    {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
 
 pub async fn get_me(
