@@ -29,7 +29,9 @@ drill_require sqlite3 sqlite3
 [[ "$WHICH" == sqlite ]] || drill_services_start
 SECRET="$(drill_secret)"
 
-# start_server NAME DATABASE_URL: start and wait for /ready; prints the base URL.
+# start_server NAME DATABASE_URL: start and wait for /ready; sets SERVER_URL (not printed:
+# a $(...) subshell would lose the PID that cleanup needs).
+SERVER_URL=""
 start_server() {
     local name="$1" url="$2" port
     port="$(drill_free_port)"
@@ -38,7 +40,7 @@ start_server() {
     drill_instance_start "$name" "$port"
     drill_wait_status "http://127.0.0.1:$port/ready" 200 30 "$name" >/dev/null ||
         drill_die "$name never became ready"
-    printf 'http://127.0.0.1:%s\n' "$port"
+    SERVER_URL="http://127.0.0.1:$port"
 }
 
 # verify LABEL BASE USERS_FILE: users sign in and their old tokens verify on BASE.
@@ -62,19 +64,19 @@ postgres_drill() {
     DRILL_BASE_ENV=(DATABASE_URL="$src" SECRET_KEY="$SECRET")
     drill_run_janua -- migrate >"$DRILL_TMP/migrate-src.log" 2>&1 ||
         { cat "$DRILL_TMP/migrate-src.log" >&2; drill_die "janua migrate (source) failed"; }
-    s1="$(start_server s1 "$src")"
+    start_server s1 "$src"
+    s1="$SERVER_URL"
     drill_py users "$s1" "pg-backup-$$" "$USERS" "$users" >/dev/null || drill_die "sign-ups on S1 failed"
 
     # pg_dump runs as the postgres user; its output is written by this shell (the temporary
     # directory need not be writable by postgres).
     t0="$(drill_now_ms)"
-    local pg_host pg_port
+    local pg_host pg_port dump_rc=0
     pg_host=127.0.0.1
     pg_port="${TEST_DATABASE_URL##*:}"
     pg_port="${pg_port%%/*}"
     drill_as_pg "$PG_BIN/pg_dump" --format=custom --compress=6 --no-owner -h "$pg_host" -p "$pg_port" \
-        -U postgres -d janua_backup_src >"$dump" 2>"$DRILL_TMP/pg_dump.err"
-    local dump_rc=$?
+        -U postgres -d janua_backup_src >"$dump" 2>"$DRILL_TMP/pg_dump.err" || dump_rc=$?
     dump_ms=$(($(drill_now_ms) - t0))
     local entries
     entries="$("$PG_BIN/pg_restore" --list "$dump" 2>/dev/null | grep -vc '^;' || true)"
@@ -107,7 +109,8 @@ postgres_drill() {
     [[ $migrate_rc == 0 ]] || cat "$DRILL_TMP/migrate-restored.log" >&2
 
     drill_instance_stop s1 TERM 20
-    s2="$(start_server s2 "$dst")"
+    start_server s2 "$dst"
+    s2="$SERVER_URL"
     verify postgres "$s2" "$users"
     local late_code
     late_code="$(drill_py call POST "$s2/api/v1/auth/signin" \
@@ -120,7 +123,8 @@ postgres_drill() {
 
 sqlite_drill() {
     local live="$DRILL_TMP/live.db" copy="$DRILL_TMP/copy.db" s3 s4 users="$DRILL_TMP/sqlite-users.jsonl"
-    s3="$(start_server s3 "sqlite://$live")"
+    start_server s3 "sqlite://$live"
+    s3="$SERVER_URL"
     drill_py users "$s3" "sqlite-backup-$$" "$USERS" "$users" >/dev/null || drill_die "sign-ups on S3 failed"
 
     # Writes continue while the backup runs.
@@ -149,7 +153,8 @@ sqlite_drill() {
     drill_run_janua -- migrate >"$DRILL_TMP/migrate-copy.log" 2>&1 || migrate_rc=$?
     drill_check "sqlite: janua migrate on the copy (no-op)" "exit $migrate_rc" "$(drill_bool [ "$migrate_rc" = 0 ])"
 
-    s4="$(start_server s4 "sqlite://$copy")"
+    start_server s4 "sqlite://$copy"
+    s4="$SERVER_URL"
     verify sqlite "$s4" "$users"
     drill_instance_stop s4 TERM 20
     drill_instance_stop s3 TERM 20

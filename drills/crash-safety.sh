@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Drill: crash safety. One instance; a sign-up storm of CS_CLIENTS (8) concurrent clients with
-# unique emails; once CS_KILL_AFTER (40) sign-ups have been answered 2xx the server is SIGKILLed
+# unique emails; once CS_KILL_AFTER (60) sign-ups have been answered 2xx the server is SIGKILLed
 # mid-storm; then it is started again on the same database and:
 #   - every email answered 2xx exists and signs in;
 #   - no half-written user exists: every users row of the storm has a password hash and signs
@@ -10,7 +10,7 @@
 # Runs once on PostgreSQL (private dev-services) and once on SQLite (a file in the temp dir).
 #
 # Usage: drills/crash-safety.sh [postgres|sqlite|all]   (default all; build first)
-# Settings (environment): JANUA_BIN, CS_CLIENTS (8), CS_KILL_AFTER (40), CS_MAX_SECONDS (30:
+# Settings (environment): JANUA_BIN, CS_CLIENTS (8), CS_KILL_AFTER (60), CS_MAX_SECONDS (30:
 #   bound of the storm), DRILL_KEEP_TMP.
 set -euo pipefail
 
@@ -18,7 +18,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CLIENTS="${CS_CLIENTS:-8}"
-KILL_AFTER="${CS_KILL_AFTER:-40}"
+KILL_AFTER="${CS_KILL_AFTER:-60}"
 MAX_SECONDS="${CS_MAX_SECONDS:-30}"
 WHICH="${1:-all}"
 case "$WHICH" in postgres | sqlite | all) ;; *) drill_die "usage: $0 [postgres|sqlite|all]" ;; esac
@@ -115,7 +115,9 @@ EOF
     drill_instance_stop "$label" TERM 20
 }
 
+# shellcheck disable=SC2317 # called through storm_drill's QUERY_FUNCTION argument
 pg_q() { drill_psql janua_crash "$1"; }
+# shellcheck disable=SC2317
 sqlite_q() { sqlite3 -batch -noheader -separator $'\t' "$DRILL_TMP/crash.db" "$1"; }
 
 if [[ "$WHICH" != sqlite ]]; then

@@ -39,8 +39,9 @@ TIMEOUT = 10.0
 class Client:
     """One keep-alive HTTP/1.1 connection; reconnects after errors or `Connection: close`."""
 
-    def __init__(self, base, xff=None, timeout=TIMEOUT):
+    def __init__(self, base, xff=None, timeout=TIMEOUT, keepalive=True):
         u = urllib.parse.urlsplit(base)
+        self.keepalive = keepalive
         self.host, self.port = u.hostname, u.port or 80
         self.xff = xff
         self.timeout = timeout
@@ -64,6 +65,8 @@ class Client:
             headers["Authorization"] = "Bearer " + bearer
         if self.xff:
             headers["X-Forwarded-For"] = self.xff
+        if not self.keepalive:
+            headers["Connection"] = "close"
         try:
             self.conn.request(method, path, body=data, headers=headers)
             resp = self.conn.getresponse()
@@ -219,7 +222,7 @@ def cmd_load(a):
     started = time.time()
 
     def worker(user):
-        c = Client(a.base)
+        c = Client(a.base, keepalive=a.keepalive)
         access = refresh = None
         rounds = 0
 
@@ -287,6 +290,55 @@ def cmd_load(a):
     }
     with open(a.out, "w") as f:
         json.dump(summary, f, indent=1)
+    return 0
+
+
+def write_upstream(path, servers, ready, server_args):
+    lines = []
+    for srv in servers:
+        state = "" if ready[srv] else " down"
+        lines.append(f"server {srv} {server_args}{state};")
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def probe_ready(server, timeout):
+    host, port = server.rsplit(":", 1)
+    try:
+        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+        conn.request("GET", "/ready", headers={"Connection": "close"})
+        status = conn.getresponse().status
+        conn.close()
+        return status == 200
+    except Exception:
+        return False
+
+
+def cmd_lb_watch(a):
+    """Active health checks for nginx OSS (which only has passive ones): poll every server's
+    /ready; when one changes, mark it `down` (or not) in the upstream include file and reload
+    nginx (SIGHUP), as a Kubernetes endpoints controller or consul-template would."""
+    import signal
+    ready = {srv: probe_ready(srv, 1.0) for srv in a.server}
+    write_upstream(a.upstream_file, a.server, ready, a.server_args)
+    deadline = time.monotonic() + a.max_seconds
+    with open(a.events, "a", buffering=1) as events:
+        events.write(f"{time.time():.3f} initial {json.dumps(ready)}\n")
+        while not os.path.exists(a.stop_file) and time.monotonic() < deadline:
+            time.sleep(a.interval)
+            now = {srv: probe_ready(srv, 0.5) for srv in a.server}
+            if now == ready:
+                continue
+            ready = now
+            write_upstream(a.upstream_file, a.server, ready, a.server_args)
+            try:
+                with open(a.nginx_pid_file) as f:
+                    os.kill(int(f.read().strip()), signal.SIGHUP)
+                result = "reloaded"
+            except Exception as e:
+                result = f"reload failed: {e}"
+            events.write(f"{time.time():.3f} {result} {json.dumps(ready)}\n")
     return 0
 
 
@@ -377,7 +429,20 @@ def main():
     s.add_argument("--max-seconds", type=float, default=120)
     s.add_argument("--workers", type=int, default=0)
     s.add_argument("--password", default=PASSWORD)
+    s.add_argument("--keepalive", action="store_true",
+                   help="reuse one connection per worker (default: a new connection per request)")
     s.set_defaults(fn=cmd_load)
+
+    s = sub.add_parser("lb-watch")
+    s.add_argument("upstream_file")
+    s.add_argument("nginx_pid_file")
+    s.add_argument("--events", required=True)
+    s.add_argument("--stop-file", required=True)
+    s.add_argument("--server", action="append", default=[], help="host:port (repeat)")
+    s.add_argument("--server-args", default="max_fails=1 fail_timeout=2s")
+    s.add_argument("--interval", type=float, default=0.1)
+    s.add_argument("--max-seconds", type=float, default=300)
+    s.set_defaults(fn=cmd_lb_watch)
 
     s = sub.add_parser("storm")
     s.add_argument("base")

@@ -8,25 +8,38 @@
 # Usage: drills/rolling-restart.sh      (build first: cargo build --release --bin janua)
 #
 # nginx (Debian package, installed when missing) runs from a configuration in the temporary
-# directory: upstream with the three instances, passive health checks (max_fails=1,
+# directory: an upstream with the three instances, passive health checks (max_fails=1,
 # fail_timeout=RR_FAIL_TIMEOUT) and `proxy_next_upstream error timeout http_503`, so a connection
-# refused by a stopped instance is retried on another one and the instance is skipped until it
-# is back. Each instance drains for SHUTDOWN_DRAIN_SECONDS (RR_DRAIN, 3 s: longer than nginx's
-# failure detection, which is one refused connection).
+# refused by a stopped instance is retried on another one and the instance is skipped for a while.
 #
-# Load: drills/drill.py load: RR_WORKERS workers (6), one user and one keep-alive connection
-# each, so every refresh-token chain is sequential (a reused refresh token revokes the session
-# by design). Rate limits are off (RATE_LIMIT_ENABLED=false) and passwords are right, so neither
-# rate limits nor lockouts can trip.
+# Passive checks alone are not enough for zero failures: nginx keeps sending new connections to
+# a draining instance (its API answers stay 200; only /ready says 503) until its listener closes,
+# and a connection the kernel had already queued at that moment is reset. nginx retries a reset
+# GET, but never a POST whose request was sent (sign-in, refresh are not idempotent), so the
+# client gets a 502 (measured: 1 in about 10 restarts; RR_LB=passive reproduces it). Therefore the
+# default RR_LB=ready adds what a real load balancer has (Kubernetes endpoints, ALB target
+# health): active health checks on /ready. nginx OSS has none, so `drill.py lb-watch` polls every
+# instance's /ready every 100 ms and marks a not-ready instance `down` in the upstream (include
+# file + nginx reload), and back when ready. SHUTDOWN_DRAIN_SECONDS (RR_DRAIN, 3 s) is far
+# longer than that detection (≈ 0.1 s + reload).
 #
-# Settings (environment): JANUA_BIN, RR_WORKERS (6), RR_DRAIN (3), RR_FAIL_TIMEOUT (2),
-#   RR_WARMUP (3 s of load before the first restart), RR_SETTLE (3 s of load after each
-#   restart), RR_SHUTDOWN_TIMEOUT (10), RR_READY_TIMEOUT (30), DRILL_KEEP_TMP.
+# Load: drills/drill.py load: RR_WORKERS workers (6), one user each, so every refresh-token chain
+# is sequential (a reused refresh token revokes the session by design); a new connection per
+# request (RR_KEEPALIVE=1: one keep-alive connection per worker; a reload closes idle
+# keep-alive connections, which a client sees as a reset it must retry). Rate limits are off
+# (RATE_LIMIT_ENABLED=false) and passwords are right, so neither rate limits nor lockouts trip.
+#
+# Settings (environment): JANUA_BIN, RR_LB (ready|passive), RR_WORKERS (6), RR_KEEPALIVE (0),
+#   RR_DRAIN (3), RR_FAIL_TIMEOUT (2), RR_WARMUP (3 s of load before the first restart),
+#   RR_SETTLE (3 s of load after each restart), RR_SHUTDOWN_TIMEOUT (10), RR_READY_TIMEOUT (30),
+#   DRILL_KEEP_TMP.
 set -euo pipefail
 
 # shellcheck source=drills/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+LB_MODE="${RR_LB:-ready}"
+KEEPALIVE="${RR_KEEPALIVE:-0}"
 WORKERS="${RR_WORKERS:-6}"
 DRAIN="${RR_DRAIN:-3}"
 FAIL_TIMEOUT="${RR_FAIL_TIMEOUT:-2}"
@@ -37,6 +50,7 @@ READY_TIMEOUT="${RR_READY_TIMEOUT:-30}"
 for n in WORKERS DRAIN FAIL_TIMEOUT WARMUP SETTLE SHUTDOWN_TIMEOUT READY_TIMEOUT; do
     [[ "${!n}" =~ ^[0-9]+$ ]] || drill_die "$n must be a whole number"
 done
+case "$LB_MODE" in ready | passive) ;; *) drill_die "RR_LB must be ready or passive" ;; esac
 
 drill_init rolling-restart
 drill_require nginx nginx
@@ -94,9 +108,7 @@ http {
     scgi_temp_path $ngx/tmp/scgi;
     keepalive_requests 1000000;
     upstream janua {
-        server 127.0.0.1:${port[a]} max_fails=1 fail_timeout=${FAIL_TIMEOUT}s;
-        server 127.0.0.1:${port[b]} max_fails=1 fail_timeout=${FAIL_TIMEOUT}s;
-        server 127.0.0.1:${port[c]} max_fails=1 fail_timeout=${FAIL_TIMEOUT}s;
+        include $ngx/upstream.conf;
     }
     server {
         listen 127.0.0.1:$lb_port;
@@ -113,6 +125,23 @@ http {
     }
 }
 EOF
+server_args="max_fails=1 fail_timeout=${FAIL_TIMEOUT}s"
+stop_file="$DRILL_TMP/load.stop"
+if [[ $LB_MODE == ready ]]; then
+    watch_args=()
+    for name in "${names[@]}"; do watch_args+=(--server "127.0.0.1:${port[$name]}"); done
+    drill_py lb-watch "$ngx/upstream.conf" "$ngx/nginx.pid" --events "$ngx/watch.log" \
+        --stop-file "$stop_file" --server-args "$server_args" --max-seconds 600 "${watch_args[@]}" \
+        >"$ngx/watch.out" 2>&1 &
+    DRILL_PIDS[watch]=$!
+    deadline=$(($(drill_now_ms) + 10000))
+    until [[ -s "$ngx/upstream.conf" ]] || (($(drill_now_ms) > deadline)); do sleep 0.05; done
+    [[ -s "$ngx/upstream.conf" ]] || drill_die "lb-watch wrote no upstream"
+else
+    for name in "${names[@]}"; do
+        printf 'server 127.0.0.1:%s %s;\n' "${port[$name]}" "$server_args"
+    done >"$ngx/upstream.conf"
+fi
 "$NGINX" -t -q -p "$ngx" -c "$ngx/nginx.conf" 2>"$ngx/test.log" ||
     { cat "$ngx/test.log" >&2; drill_die "nginx -t rejected the configuration"; }
 "$NGINX" -p "$ngx" -c "$ngx/nginx.conf" </dev/null >"$ngx/stdout.log" 2>&1 &
@@ -125,10 +154,11 @@ drill_log "nginx on $lb"
 users="$DRILL_TMP/users.jsonl"
 drill_py users "$lb" "rr-$$" "$WORKERS" "$users" >/dev/null || drill_die "could not create the load users"
 
-stop_file="$DRILL_TMP/load.stop"
 load_out="$DRILL_TMP/load.json"
 max_load=$((WARMUP + 3 * (DRAIN + SHUTDOWN_TIMEOUT + READY_TIMEOUT + SETTLE) + 30))
-drill_py load "$lb" "$users" --stop-file "$stop_file" --out "$load_out" --max-seconds "$max_load" \
+load_args=()
+[[ $KEEPALIVE == 1 ]] && load_args+=(--keepalive)
+drill_py load "$lb" "$users" "${load_args[@]}" --stop-file "$stop_file" --out "$load_out" --max-seconds "$max_load" \
     >"$DRILL_TMP/load.log" 2>&1 &
 load_pid=$!
 DRILL_PIDS[load]=$load_pid
@@ -161,6 +191,13 @@ load_status=0
 wait "$load_pid" || load_status=$?
 DRILL_PIDS[load]=""
 [[ -s "$load_out" ]] || { cat "$DRILL_TMP/load.log" >&2; drill_die "the load generator wrote no summary"; }
+
+reloads=0
+if [[ $LB_MODE == ready ]]; then
+    wait "${DRILL_PIDS[watch]}" 2>/dev/null || true
+    DRILL_PIDS[watch]=""
+    reloads="$(grep -c ' reloaded ' "$ngx/watch.log" || true)"
+fi
 
 # nginx's view: requests per upstream after each restart, and requests nginx retried.
 kill -QUIT "${DRILL_PIDS[nginx]}" 2>/dev/null || true
@@ -202,7 +239,7 @@ print(s["sent"], s["failures"], s["rps"], s["seconds"], ops, s["timed_out"], sam
 EOF
 )
 
-drill_check "load ran through all restarts" "${seconds}s, $WORKERS workers, exit $load_status, stopped by bound: $timed_out" \
+drill_check "load ran through all restarts" "LB mode $LB_MODE ($reloads nginx reloads by lb-watch), ${seconds}s, $WORKERS workers, keep-alive $KEEPALIVE, exit $load_status, stopped by bound: $timed_out" \
     "$(drill_bool [ "$load_status" = 0 -a "$timed_out" = False ])"
 drill_check "requests sent through nginx" "$sent ($by_op), $rps req/s" "$(drill_bool [ "$sent" -gt 100 ])"
 drill_check "failed requests (non-2xx or connection error)" "$failures${samples:+ (first: $samples)}" \

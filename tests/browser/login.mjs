@@ -178,7 +178,20 @@ try {
     assert(body.user.email === email, `email ${body.user.email}`);
   });
 
-  await check('the page loaded nothing from outside the loopback server', async () => {
+  await check('the /docs API reference renders offline from the embedded Swagger UI', async () => {
+    const docs = await context.newPage();
+    const response = await docs.goto(`${base}/docs`);
+    assert(response.status() === 200, `status ${response.status()}`);
+    const title = docs.locator('.swagger-ui .info .title');
+    await title.waitFor({ state: 'visible' });
+    const text = await title.innerText();
+    assert(text.includes('Janua API'), `title: ${text}`);
+    assert(await docs.locator('.opblock').count() > 3, 'operations are listed');
+    await docs.screenshot({ path: join(shots, 'docs-page.png'), fullPage: false });
+    await docs.close();
+  });
+
+  await check('the pages loaded nothing from outside the loopback server', async () => {
     assert(foreign.length === 0, foreign.join(', '));
   });
 } finally {
