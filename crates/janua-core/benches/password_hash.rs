@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use janua_core::auth::passwords::{HashParams, Passwords, Verification};
 
 fn env_u32(name: &str, default: u32) -> u32 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
@@ -24,7 +27,12 @@ fn main() {
         parallelism: env_u32("PASSWORD_HASH_PARALLELISM", 1),
     };
     let seconds = u64::from(env_u32("BENCH_SECONDS", 10));
-    let threads = env_u32("BENCH_THREADS", std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2));
+    let threads = env_u32(
+        "BENCH_THREADS",
+        std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2),
+    );
     let passwords = Passwords::new(params).unwrap();
     let hash = passwords.hash_blocking("Correct-Horse-Battery-9").unwrap();
     let done = Arc::new(AtomicU64::new(0));
@@ -32,11 +40,17 @@ fn main() {
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let (passwords, hash, done, stop) = (passwords.clone(), hash.clone(), done.clone(), stop.clone());
+            let (passwords, hash, done, stop) =
+                (passwords.clone(), hash.clone(), done.clone(), stop.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let outcome = passwords.verify_blocking(&hash, "Correct-Horse-Battery-9");
-                    assert_eq!(outcome, Verification::Valid { needs_rehash: false });
+                    assert_eq!(
+                        outcome,
+                        Verification::Valid {
+                            needs_rehash: false
+                        }
+                    );
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             })

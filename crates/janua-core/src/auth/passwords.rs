@@ -117,7 +117,9 @@ impl Passwords {
             .hash_password(dummy.as_bytes(), &salt)
             .map_err(|e| Error::internal(format!("hashing failed: {e}")))?
             .to_string();
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Ok(Self {
             params,
             argon,
