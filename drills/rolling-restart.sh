@@ -16,7 +16,7 @@
 # a draining instance (its API answers stay 200; only /ready says 503) until its listener closes,
 # and a connection the kernel had already queued at that moment is reset. nginx retries a reset
 # GET, but never a POST whose request was sent (sign-in, refresh are not idempotent), so the
-# client gets a 502 (measured: 1 in about 10 restarts; RR_LB=passive reproduces it). Therefore the
+# client gets a 502 (measured: 1 in 12 restarts; RR_LB=passive reproduces it). Therefore the
 # default RR_LB=ready adds what a real load balancer has (Kubernetes endpoints, ALB target
 # health): active health checks on /ready. nginx OSS has none, so `drill.py lb-watch` polls every
 # instance's /ready every 100 ms and marks a not-ready instance `down` in the upstream (include
