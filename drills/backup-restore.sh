@@ -128,7 +128,7 @@ sqlite_drill() {
     drill_py users "$s3" "sqlite-backup-$$" "$USERS" "$users" >/dev/null || drill_die "sign-ups on S3 failed"
 
     # Writes continue while the backup runs.
-    drill_py storm "$s3" "sqlite-writer-$$" --clients 2 --max-seconds 4 \
+    "$DRILL_PY" "$DRILL_HELPER" storm "$s3" "sqlite-writer-$$" --clients 2 --max-seconds 4 \
         --out "$DRILL_TMP/writer.jsonl" --progress "$DRILL_TMP/writer.progress" >"$DRILL_TMP/writer.log" 2>&1 &
     DRILL_PIDS[writer]=$!
     local deadline=$(($(drill_now_ms) + 10000))

@@ -42,7 +42,7 @@ storm_drill() {
     drill_instance_start "$label" "$port"
     drill_wait_status "$base/ready" 200 30 "$label" >/dev/null || drill_die "$label: server never became ready"
 
-    drill_py storm "$base" "$prefix" --clients "$CLIENTS" --max-seconds "$MAX_SECONDS" \
+    "$DRILL_PY" "$DRILL_HELPER" storm "$base" "$prefix" --clients "$CLIENTS" --max-seconds "$MAX_SECONDS" \
         --out "$dir/storm.jsonl" --progress "$dir/progress" >"$dir/storm.log" 2>&1 &
     local storm_pid=$! answered=0 deadline
     DRILL_PIDS[storm-$label]=$storm_pid

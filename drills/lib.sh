@@ -88,6 +88,14 @@ drill_cleanup() {
     for name in "${!DRILL_PIDS[@]}"; do
         pid="${DRILL_PIDS[$name]}"
         [[ -n "$pid" ]] || continue
+        if [[ $name == nginx ]]; then
+            # The master takes its workers down on SIGTERM; SIGKILL would orphan them.
+            kill -TERM "$pid" 2>/dev/null
+            for _ in $(seq 1 30); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+        fi
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
@@ -247,7 +255,9 @@ drill_run_janua() {
     env LOG_LEVEL=warn NO_COLOR=1 "${DRILL_BASE_ENV[@]}" "${envs[@]}" "$JANUA_BIN" "$@"
 }
 
-# drill_py ARGS...: the Python helper (drills/drill.py).
+# drill_py ARGS...: the Python helper (drills/drill.py), in the foreground. In the background
+# call `"$DRILL_PY" "$DRILL_HELPER" ARGS... &` directly: `drill_py ... &` would fork a subshell,
+# $! would be its PID, and killing it would orphan the Python process.
 drill_py() { "$DRILL_PY" "$DRILL_HELPER" "$@"; }
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@
 # a draining instance (its API answers stay 200; only /ready says 503) until its listener closes,
 # and a connection the kernel had already queued at that moment is reset. nginx retries a reset
 # GET, but never a POST whose request was sent (sign-in, refresh are not idempotent), so the
-# client gets a 502 (measured: 1 in 12 restarts; RR_LB=passive reproduces it). Therefore the
+# client gets a 502 (measured: 1 in 15 restarts; RR_LB=passive reproduces it). Therefore the
 # default RR_LB=ready adds what a real load balancer has (Kubernetes endpoints, ALB target
 # health): active health checks on /ready. nginx OSS has none, so `drill.py lb-watch` polls every
 # instance's /ready every 100 ms and marks a not-ready instance `down` in the upstream (include
@@ -130,7 +130,7 @@ stop_file="$DRILL_TMP/load.stop"
 if [[ $LB_MODE == ready ]]; then
     watch_args=()
     for name in "${names[@]}"; do watch_args+=(--server "127.0.0.1:${port[$name]}"); done
-    drill_py lb-watch "$ngx/upstream.conf" "$ngx/nginx.pid" --events "$ngx/watch.log" \
+    "$DRILL_PY" "$DRILL_HELPER" lb-watch "$ngx/upstream.conf" "$ngx/nginx.pid" --events "$ngx/watch.log" \
         --stop-file "$stop_file" --server-args "$server_args" --max-seconds 600 "${watch_args[@]}" \
         >"$ngx/watch.out" 2>&1 &
     DRILL_PIDS[watch]=$!
@@ -158,7 +158,7 @@ load_out="$DRILL_TMP/load.json"
 max_load=$((WARMUP + 3 * (DRAIN + SHUTDOWN_TIMEOUT + READY_TIMEOUT + SETTLE) + 30))
 load_args=()
 [[ $KEEPALIVE == 1 ]] && load_args+=(--keepalive)
-drill_py load "$lb" "$users" "${load_args[@]}" --stop-file "$stop_file" --out "$load_out" --max-seconds "$max_load" \
+"$DRILL_PY" "$DRILL_HELPER" load "$lb" "$users" "${load_args[@]}" --stop-file "$stop_file" --out "$load_out" --max-seconds "$max_load" \
     >"$DRILL_TMP/load.log" 2>&1 &
 load_pid=$!
 DRILL_PIDS[load]=$load_pid
