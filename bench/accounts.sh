@@ -6,7 +6,8 @@
 #   - refresh-token rotation (POST /api/v1/auth/refresh), each connection following its own chain.
 #
 # Usage: cargo build --release && bench/accounts.sh
-# Settings: JANUA_BIN, BENCH_DURATION (10 s), BENCH_USERS (64), BENCH_DATABASE_URL (SQLite in a
+# Settings: JANUA_BIN, BENCH_DURATION (10 s), BENCH_USERS (64), BENCH_SERVER_ENV (extra server
+#   variables, e.g. "JWT_ALGORITHM=ES256"), BENCH_DATABASE_URL (SQLite in a
 #   temp dir by default; a postgres:// URL for PostgreSQL), BENCH_REDIS_URL (unset: in-process
 #   cache), PASSWORD_HASH_* (the server's defaults: 19456 KiB, 2, 1).
 set -euo pipefail
@@ -36,6 +37,11 @@ raw_before="$(raw_rate)"
 
 extra=()
 [[ -n "${BENCH_REDIS_URL:-}" ]] && extra+=(REDIS_URL="$BENCH_REDIS_URL")
+# BENCH_SERVER_ENV: more VAR=VALUE pairs for the server, e.g. "JWT_ALGORITHM=ES256".
+if [[ -n "${BENCH_SERVER_ENV:-}" ]]; then
+    read -r -a more <<<"$BENCH_SERVER_ENV"
+    extra+=("${more[@]}")
+fi
 bench_start_server SHUTDOWN_DRAIN_SECONDS=1 MAX_SESSIONS_PER_IDENTITY=1000 "${extra[@]}"
 
 bench_log "creating $USERS users"
