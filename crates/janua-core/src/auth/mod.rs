@@ -6,6 +6,7 @@ pub mod admin_users;
 pub mod browser_session;
 pub mod email;
 pub mod email_verification;
+pub mod hash_pool;
 pub mod magic_links;
 pub mod one_time;
 pub mod password_reset;
