@@ -1,15 +1,16 @@
-//! What a signed-in user does to their own account: read and edit the profile, change the
-//! password, delete the account (API.md §4, §6).
+//! What a signed-in user does to their own account: read and edit the profile, set or remove
+//! the avatar, change the password, delete the account (API.md §4, §6).
 
 use chrono::Duration;
 
+use crate::auth::avatars::{Avatar, ImageType, MAX_AVATAR_BYTES};
 use crate::auth::passwords::Verification;
 use crate::auth::principal::UserPrincipal;
 use crate::auth::revocation::publish_revoked_sessions;
 use crate::auth::sign_out::revoke_sessions;
 use crate::auth::users::{ProfileUpdate, User};
 use crate::context::Core;
-use crate::error::{AuthFailure, Error, Result};
+use crate::error::{AuthFailure, Error, FieldError, Result};
 use crate::ids::UserId;
 
 /// How recent a passwordless user's sign-in must be to count as re-authentication.
@@ -114,4 +115,49 @@ pub async fn delete_account(
     core.store.soft_delete_user(user.id, now).await?;
     publish_revoked_sessions(core, &sessions).await;
     Ok(())
+}
+
+/// Stores `data` as the caller's avatar and returns the new `profile_image_url`. The format is
+/// read from the bytes (JPEG, PNG, GIF or WebP); anything else, an empty file or one over
+/// [`MAX_AVATAR_BYTES`] is refused on field `file`.
+pub async fn set_avatar(core: &Core, principal: &UserPrincipal, data: &[u8]) -> Result<String> {
+    let image = check_avatar(data)?;
+    let user = current_user(core, principal).await?;
+    let now = core.clock.now();
+    // The version parameter changes with every upload, so caches never serve an old picture.
+    let url = format!(
+        "{}/api/v1/users/{}/avatar?v={}",
+        core.auth.api_base_url,
+        user.id,
+        now.timestamp_millis()
+    );
+    core.store
+        .put_avatar(user.id, image.content_type(), data, &url, now)
+        .await?;
+    Ok(url)
+}
+
+fn check_avatar(data: &[u8]) -> Result<ImageType> {
+    let refuse = |message: &str| Err(Error::Validation(vec![FieldError::new("file", message)]));
+    if data.is_empty() {
+        return refuse("must not be empty");
+    }
+    if data.len() > MAX_AVATAR_BYTES {
+        return refuse("must be at most 5 MiB");
+    }
+    match ImageType::sniff(data) {
+        Some(image) => Ok(image),
+        None => refuse("must be a JPEG, PNG, GIF or WebP image"),
+    }
+}
+
+/// Removes the caller's avatar and clears `profile_image_url` (also when it pointed elsewhere).
+pub async fn remove_avatar(core: &Core, principal: &UserPrincipal) -> Result<()> {
+    let user = current_user(core, principal).await?;
+    core.store.delete_avatar(user.id, core.clock.now()).await
+}
+
+/// Anyone's avatar, for the public picture URL; `NotFound` when there is none.
+pub async fn avatar(core: &Core, id: UserId) -> Result<Avatar> {
+    core.store.get_avatar(id).await?.ok_or(Error::NotFound)
 }

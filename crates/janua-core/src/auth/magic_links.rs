@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::auth::email::Email;
 use crate::auth::one_time::{consume, issue};
 use crate::auth::redirects::{is_allowed, with_query};
-use crate::auth::session_open::{open_session, OpenedSession};
+use crate::auth::session_open::{open_cookie_session, open_session, OpenedSession};
 use crate::auth::sessions::ClientContext;
 use crate::auth::sign_up::{signups_allowed, taken};
 use crate::auth::store::OneTimeTokenKind;
@@ -86,6 +86,44 @@ pub struct MagicSignIn {
 
 /// Consumes a magic-link token and signs the user in (creating the account if needed).
 pub async fn verify(core: &Core, secret: &str, client: &ClientContext) -> Result<MagicSignIn> {
+    let (user, redirect_url) = redeem(core, secret).await?;
+    let opened = open_session(core, &user, AuthMethod::MagicLink, client).await?;
+    Ok(MagicSignIn {
+        user,
+        opened,
+        redirect_url,
+    })
+}
+
+/// A magic-link sign-in from the link in the mail, opened in a browser: the session is also
+/// held by the `janua_session` cookie.
+pub struct BrowserMagicSignIn {
+    pub sign_in: MagicSignIn,
+    /// The `janua_session` cookie value, to hand to the browser once.
+    pub cookie_secret: String,
+}
+
+/// Like [`verify`], for the callback a browser follows: the session also gets a cookie.
+pub async fn verify_in_browser(
+    core: &Core,
+    secret: &str,
+    client: &ClientContext,
+) -> Result<BrowserMagicSignIn> {
+    let (user, redirect_url) = redeem(core, secret).await?;
+    let browser = open_cookie_session(core, &user, AuthMethod::MagicLink, client).await?;
+    Ok(BrowserMagicSignIn {
+        sign_in: MagicSignIn {
+            user,
+            opened: browser.opened,
+            redirect_url,
+        },
+        cookie_secret: browser.cookie_secret,
+    })
+}
+
+/// Consumes the token and returns its user (verifying the email, or creating the account)
+/// and the redirect URL it carries.
+async fn redeem(core: &Core, secret: &str) -> Result<(User, Option<String>)> {
     let token = consume(core, OneTimeTokenKind::MagicLink, secret).await?;
     let email_raw = token
         .payload
@@ -120,15 +158,10 @@ pub async fn verify(core: &Core, secret: &str, client: &ClientContext) -> Result
         None => return Err(Error::auth(AuthFailure::SignupsDisabled)),
     };
     let user = core.store.get_user(user.id).await?.ok_or(Error::NotFound)?;
-    let opened = open_session(core, &user, AuthMethod::MagicLink, client).await?;
     let redirect_url = token
         .payload
         .get("redirect_url")
         .and_then(|v| v.as_str())
         .map(str::to_owned);
-    Ok(MagicSignIn {
-        user,
-        opened,
-        redirect_url,
-    })
+    Ok((user, redirect_url))
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::auth::avatars::Avatar;
 use crate::auth::sessions::{NewSession, Session};
 use crate::auth::users::{NewUser, ProfileUpdate, User, UserStatus};
 use crate::error::Result;
@@ -118,6 +119,20 @@ pub trait AuthStore: Send + Sync {
         url: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<()>;
+    /// Stores (or replaces) the user's avatar and points `profile_image_url` at `url`, in one
+    /// transaction; [`crate::error::Error::NotFound`] when no such user exists.
+    async fn put_avatar(
+        &self,
+        id: UserId,
+        content_type: &str,
+        data: &[u8],
+        url: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn get_avatar(&self, id: UserId) -> Result<Option<Avatar>>;
+    /// Removes the avatar, if any, and clears `profile_image_url`, in one transaction;
+    /// [`crate::error::Error::NotFound`] when no such user exists.
+    async fn delete_avatar(&self, id: UserId, at: DateTime<Utc>) -> Result<()>;
     async fn set_user_status(
         &self,
         id: UserId,
@@ -127,7 +142,7 @@ pub trait AuthStore: Send + Sync {
     ) -> Result<()>;
     async fn set_admin(&self, id: UserId, is_admin: bool, at: DateTime<Utc>) -> Result<()>;
     /// Soft delete: status `deleted`, email rewritten to `deleted_{id}_{email}`, username and
-    /// password cleared, every session revoked.
+    /// password cleared, avatar removed, every session revoked.
     async fn soft_delete_user(&self, id: UserId, at: DateTime<Utc>) -> Result<()>;
     async fn list_users(&self, query: &UserQuery) -> Result<(Vec<User>, u64)>;
     async fn count_admins(&self) -> Result<u64>;

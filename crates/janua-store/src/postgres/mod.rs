@@ -1,7 +1,8 @@
 //! The PostgreSQL backend: a primary pool for writes and consistent reads, plus optional replica
 //! pools for lag-tolerant reads. One file per capability, named as in `sqlite/`.
 //!
-//! - `auth`: the `AuthStore` trait, each method handed to one of the four files below.
+//! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
+//! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED`.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
@@ -12,6 +13,7 @@
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 
 mod auth;
+mod avatars;
 mod jobs;
 mod lockouts;
 mod one_time_tokens;

@@ -1,8 +1,9 @@
 //! [`AuthStore`] on SQLite: the trait in one place, each method handed to the capability file
-//! that owns its table (`users`, `lockouts`, `sessions`, `one_time_tokens`).
+//! that owns its table (`users`, `avatars`, `lockouts`, `sessions`, `one_time_tokens`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use janua_core::auth::avatars::Avatar;
 use janua_core::auth::sessions::{NewSession, Session};
 use janua_core::auth::store::{
     AuthStore, Lockout, NewOneTimeToken, OneTimeToken, OneTimeTokenKind, RefreshRotation,
@@ -56,6 +57,25 @@ impl AuthStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<()> {
         SqliteStore::set_profile_image(self, id, url, at).await
+    }
+
+    async fn put_avatar(
+        &self,
+        id: UserId,
+        content_type: &str,
+        data: &[u8],
+        url: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        SqliteStore::put_avatar(self, id, content_type, data, url, at).await
+    }
+
+    async fn get_avatar(&self, id: UserId) -> Result<Option<Avatar>> {
+        SqliteStore::get_avatar(self, id).await
+    }
+
+    async fn delete_avatar(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
+        SqliteStore::delete_avatar(self, id, at).await
     }
 
     async fn set_user_status(

@@ -1,8 +1,9 @@
 //! The SQLite backend: one file, WAL journal, one writer connection beside a pool of readers.
 //! One file per capability, named as in `postgres/`.
 //!
-//! - `auth`: the `AuthStore` trait, each method handed to one of the four files below.
+//! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
+//! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims through the single writer.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
@@ -13,6 +14,7 @@
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 
 mod auth;
+mod avatars;
 mod codec;
 mod jobs;
 mod lockouts;

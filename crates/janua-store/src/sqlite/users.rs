@@ -294,7 +294,8 @@ impl SqliteStore {
         let done = sqlx::query(
             "UPDATE users SET status = 'deleted', deleted_at = ?2, updated_at = ?2, \
              email = ?3 || email, email_normalized = ?3 || email_normalized, \
-             username = NULL, username_normalized = NULL, password_hash = NULL \
+             username = NULL, username_normalized = NULL, password_hash = NULL, \
+             profile_image_url = NULL \
              WHERE id = ?1 AND deleted_at IS NULL",
         )
         .bind(id.to_string())
@@ -306,6 +307,11 @@ impl SqliteStore {
         if done.rows_affected() == 0 && !user_exists(&mut tx, id).await? {
             return Err(Error::NotFound);
         }
+        sqlx::query("DELETE FROM user_avatars WHERE user_id = ?1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
         sqlx::query(
             "UPDATE sessions SET revoked_at = ?2, revoked_reason = ?3 \
              WHERE user_id = ?1 AND revoked_at IS NULL",

@@ -1,7 +1,8 @@
 //! The HTTP surface: every route group and the middleware stack, in one place.
 //!
 //! Middleware, outermost first: request id → client IP → error shaping → span and metrics →
-//! security headers → CORS → global rate limit → panic catcher → time-out → body limit.
+//! security headers → CORS → global rate limit → panic catcher → time-out → body limit
+//! (`MAX_BODY_BYTES`; the avatar upload alone brings its own, larger one).
 
 pub mod api;
 pub mod auth;
@@ -45,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
+        // Merged after the body limits above, so only its own, larger limit applies.
+        .merge(api::avatars::upload_routes())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.server.request_timeout,

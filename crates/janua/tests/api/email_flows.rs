@@ -6,6 +6,7 @@ use janua::mail::capture::{extract_link, extract_token};
 use serde_json::{json, Value};
 
 use crate::helpers::accounts::PASSWORD;
+use crate::helpers::pages::{set_cookies, Browser};
 use crate::helpers::{assert_error_shape, spawn_app, spawn_app_with, TestApp};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -330,6 +331,37 @@ async fn a_magic_link_to_an_unknown_address_creates_a_verified_passwordless_acco
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+}
+
+#[tokio::test]
+async fn the_magic_link_callback_also_opens_a_cookie_session() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let _ = next_mail(&app, &user.email).await;
+    app.post_json("/api/v1/auth/magic-link", &json!({"email": user.email}))
+        .await;
+    let (_, _, token) = next_mail(&app, &user.email).await;
+    let browser = Browser::new(&app);
+    let response = browser
+        .get(&format!("/api/v1/auth/magic-link/callback?token={token}"))
+        .await;
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap();
+    assert!(location.contains("token="), "{location}");
+    let cookie = set_cookies(&response)
+        .into_iter()
+        .find(|c| c.starts_with("janua_session="))
+        .expect("a janua_session cookie");
+    assert!(cookie.len() > "janua_session=".len() + 20, "{cookie}");
+    assert!(
+        cookie.contains("; HttpOnly") && cookie.contains("; SameSite=Lax"),
+        "{cookie}"
+    );
+
+    let (status, session) = browser.session().await;
+    assert_eq!(status, 200);
+    assert_eq!(session["authenticated"], true);
+    assert_eq!(session["user"]["id"], user.id.as_str());
 }
 
 #[tokio::test]

@@ -466,7 +466,8 @@ pub struct CallbackQuery {
 }
 
 /// The link in the mail when no `redirect_url` was given: signs in and sends the browser to the
-/// frontend with the access token (API.md §4); a bad link gets a small HTML page.
+/// frontend with the access token, holding the session by the `janua_session` cookie too
+/// (API.md §4); a bad link gets a small HTML page.
 pub async fn get_magic_link_callback(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -475,8 +476,10 @@ pub async fn get_magic_link_callback(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let token = query.token.unwrap_or_default();
-    match magic_links::verify(&state.core, &token, &client_context(ip, &headers)).await {
-        Ok(signed_in) => {
+    let client = client_context(ip, &headers);
+    match magic_links::verify_in_browser(&state.core, &token, &client).await {
+        Ok(browser) => {
+            let signed_in = &browser.sign_in;
             let target = signed_in
                 .redirect_url
                 .clone()
@@ -486,11 +489,18 @@ pub async fn get_magic_link_callback(
                 "token",
                 &signed_in.opened.tokens.access_token,
             );
-            (
+            let max_age = (signed_in.opened.session.expires_at - state.clock.now()).num_seconds();
+            let mut response = (
                 axum::http::StatusCode::FOUND,
                 [(axum::http::header::LOCATION, location)],
             )
-                .into_response()
+                .into_response();
+            if let Some(cookie) = state.pages.cookies.session(&browser.cookie_secret, max_age) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::SET_COOKIE, cookie);
+            }
+            response
         }
         Err(_) => {
             let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link expired</title></head>\

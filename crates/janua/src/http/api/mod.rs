@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: one module per capability, each exposing `routes()`.
 
 pub mod auth;
+pub mod avatars;
 pub mod fields;
 pub mod sessions;
 pub mod users;
@@ -12,6 +13,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
+        .merge(avatars::routes())
         .merge(sessions::routes())
         .merge(users::routes())
 }
