@@ -452,3 +452,45 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod shaping_tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    use super::{shape_errors, ApiError};
+
+    async fn boom() -> &'static str {
+        #[allow(clippy::panic)]
+        {
+            panic!("handler bug with secret=hunter2")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_a_500_in_the_error_shape_without_its_message() {
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .layer(CatchPanicLayer::custom(|_| {
+                ApiError::internal("handler panicked").into_response()
+            }))
+            .layer(axum::middleware::from_fn(shape_errors));
+        let response = app
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["error"]["code"], "INTERNAL_ERROR");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+}
