@@ -9,6 +9,7 @@
 //! - `json`: rules for JSON values that both backends enforce alike.
 //! - `migrations`: compares embedded migrations with the applied ones (shared by both backends).
 //! - `paging`: page bounds and escaped `LIKE` patterns for list queries (shared by both backends).
+//! - `auth_dispatch`: the `AuthStore` trait written once for both backends (a macro).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
@@ -16,6 +17,8 @@ mod errors;
 mod json;
 mod migrations;
 mod paging;
+#[macro_use]
+mod auth_dispatch;
 pub mod postgres;
 pub mod sqlite;
 
