@@ -18,7 +18,6 @@ macro_rules! impl_auth_store {
         use janua_core::error::Result;
         use janua_core::ids::{SessionId, UserId};
 
-
         #[async_trait]
         impl AuthStore for $store {
             async fn create_user(&self, user: &NewUser) -> Result<User> {
@@ -33,11 +32,19 @@ macro_rules! impl_auth_store {
                 $store::find_user_by_email(self, email_normalized).await
             }
 
-            async fn find_user_by_username(&self, username_normalized: &str) -> Result<Option<User>> {
+            async fn find_user_by_username(
+                &self,
+                username_normalized: &str,
+            ) -> Result<Option<User>> {
                 $store::find_user_by_username(self, username_normalized).await
             }
 
-            async fn set_password_hash(&self, id: UserId, hash: &str, at: DateTime<Utc>) -> Result<()> {
+            async fn set_password_hash(
+                &self,
+                id: UserId,
+                hash: &str,
+                at: DateTime<Utc>,
+            ) -> Result<()> {
                 $store::set_password_hash(self, id, hash, at).await
             }
 
@@ -134,7 +141,10 @@ macro_rules! impl_auth_store {
                 $store::get_session(self, id).await
             }
 
-            async fn find_session_by_secret_hash(&self, secret_hash: &str) -> Result<Option<Session>> {
+            async fn find_session_by_secret_hash(
+                &self,
+                secret_hash: &str,
+            ) -> Result<Option<Session>> {
                 $store::find_session_by_secret_hash(self, secret_hash).await
             }
 
@@ -146,7 +156,12 @@ macro_rules! impl_auth_store {
                 $store::list_live_sessions(self, user_id, now).await
             }
 
-            async fn revoke_session(&self, id: SessionId, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+            async fn revoke_session(
+                &self,
+                id: SessionId,
+                reason: &str,
+                at: DateTime<Utc>,
+            ) -> Result<bool> {
                 $store::revoke_session(self, id, reason, at).await
             }
 
@@ -169,7 +184,10 @@ macro_rules! impl_auth_store {
                 $store::touch_session(self, id, expires_at, at).await
             }
 
-            async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
+            async fn find_refresh_token(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<RefreshTokenRecord>> {
                 $store::find_refresh_token(self, token_hash).await
             }
 
