@@ -18,6 +18,11 @@ pub async fn sign_out(core: &Core, principal: &UserPrincipal) -> Result<()> {
     Ok(())
 }
 
+/// The user's live sessions, newest first (`GET /sessions` and the views built on it).
+pub async fn live_sessions(core: &Core, user: UserId) -> Result<Vec<Session>> {
+    core.store.list_live_sessions(user, core.clock.now()).await
+}
+
 /// A session of the caller's, or `NotFound` (also for other users' sessions).
 pub async fn own_session(core: &Core, user: UserId, id: SessionId) -> Result<Session> {
     match core.store.get_session(id).await? {

@@ -76,10 +76,7 @@ pub async fn get_sessions(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
 ) -> Result<Json<SessionList>, ApiError> {
-    let sessions = state
-        .store
-        .list_live_sessions(me.user_id, state.clock.now())
-        .await?;
+    let sessions = sign_out::live_sessions(&state.core, me.user_id).await?;
     let views: Vec<SessionView> = sessions.iter().map(|s| view(s, me.session_id)).collect();
     Ok(Json(SessionList {
         total: views.len(),
@@ -174,10 +171,7 @@ pub async fn get_recent_activity(
     Query(query): Query<RecentQuery>,
 ) -> Result<Json<ActivityList>, ApiError> {
     let limit = query.limit.unwrap_or(10).clamp(1, 50);
-    let sessions = state
-        .store
-        .list_live_sessions(me.user_id, state.clock.now())
-        .await?;
+    let sessions = sign_out::live_sessions(&state.core, me.user_id).await?;
     let mut activities: Vec<Activity> = sessions
         .iter()
         .flat_map(|s| {
@@ -226,7 +220,7 @@ pub async fn get_security_alerts(
     CurrentUser(me): CurrentUser,
 ) -> Result<Json<AlertList>, ApiError> {
     let now = state.clock.now();
-    let sessions = state.store.list_live_sessions(me.user_id, now).await?;
+    let sessions = sign_out::live_sessions(&state.core, me.user_id).await?;
     let mut alerts = Vec::new();
     let mut ips: Vec<&str> = sessions
         .iter()
