@@ -4,6 +4,7 @@
 //! compiler keeps those concerns in `janua-store` and `janua`.
 //!
 //! # Layout
+//! - [`audit`]: audit entries written with the changes they describe, and their outbox events.
 //! - [`auth`]: accounts: users, passwords, sessions, refresh tokens, one-time tokens.
 //! - [`context`]: [`Core`](context::Core), the ports and settings every use case receives.
 //! - [`error`]: [`Error`](error::Error), failures named by meaning, never by source.
@@ -17,6 +18,7 @@
 //! - [`tokens`]: the JWT key ring (generation, rotation, JWKS, signing and verification).
 //! - [`health`]: readiness checks over the ports.
 
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod context;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::audit::store::AuditStore;
 use crate::auth::store::AuthStore;
 use crate::error::Result;
 use crate::jobs::store::JobStore;
@@ -71,9 +72,15 @@ pub trait SystemStore: Send + Sync {
 }
 
 /// Everything core needs from storage.
-pub trait Store: SystemStore + SettingsStore + AuthStore + JobStore + SigningKeyStore {}
+pub trait Store:
+    SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+{
+}
 
-impl<T: SystemStore + SettingsStore + AuthStore + JobStore + SigningKeyStore> Store for T {}
+impl<T> Store for T where
+    T: SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+{
+}
 
 /// A shared, expiring key/value cache. In-process by default; Redis (single or cluster) when
 /// configured, and then it is what makes revocations, rate limits and ceremonies visible to every

@@ -9,10 +9,12 @@
 //! - `json`: rules for JSON values that both backends enforce alike.
 //! - `migrations`: compares embedded migrations with the applied ones (shared by both backends).
 //! - `paging`: page bounds and escaped `LIKE` patterns for list queries (shared by both backends).
+//! - `audit_rows`: writes audit entries and outbox events inside a caller's transaction.
 //! - `auth_dispatch`: the `AuthStore` trait written once for both backends (a macro).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
+mod audit_rows;
 mod errors;
 mod json;
 mod migrations;

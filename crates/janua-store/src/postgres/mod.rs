@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: a primary pool for writes and consistent reads, plus optional replica
 //! pools for lag-tolerant reads. One file per capability, named as in `sqlite/`.
 //!
+//! - `audit`: the `AuditStore` trait (standalone entries; see `audit_rows`).
 //! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED`.
@@ -12,6 +13,7 @@
 //! - `system`: ping (primary, then replicas as warnings), migrations, close.
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 
+mod audit;
 mod auth;
 mod avatars;
 mod jobs;

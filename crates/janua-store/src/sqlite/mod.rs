@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL journal, one writer connection beside a pool of readers.
 //! One file per capability, named as in `postgres/`.
 //!
+//! - `audit`: the `AuditStore` trait (standalone entries; see `audit_rows`).
 //! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
@@ -13,9 +14,10 @@
 //! - `system`: ping, migrations, close.
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 
+mod audit;
 mod auth;
 mod avatars;
-mod codec;
+pub(crate) mod codec;
 mod jobs;
 mod lockouts;
 mod one_time_tokens;

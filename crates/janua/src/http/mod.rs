@@ -5,6 +5,7 @@
 //! (`MAX_BODY_BYTES`; the avatar upload alone brings its own, larger one).
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod docs;
 pub mod error;
