@@ -7,6 +7,8 @@ use crate::auth::access_token::TokenSigner;
 use crate::auth::passwords::Passwords;
 use crate::auth::settings::AuthSettings;
 use crate::clock::Clock;
+use crate::mfa::settings::MfaSettings;
+use crate::passkeys::settings::PasskeySettings;
 use crate::ports::{Cache, Store};
 
 pub struct Core {
@@ -19,4 +21,8 @@ pub struct Core {
     pub signer: Arc<dyn TokenSigner>,
     pub passwords: Passwords,
     pub auth: AuthSettings,
+    /// TOTP seed and backup-code keys, issuer name, challenge lifetime.
+    pub mfa: MfaSettings,
+    /// The WebAuthn relying party and ceremony lifetimes.
+    pub passkeys: PasskeySettings,
 }

@@ -69,6 +69,22 @@ pub enum AuthFailure {
     /// The last administrator cannot remove themselves.
     SoleAdmin,
     ReauthRequired,
+    MfaAlreadyEnabled,
+    MfaNotEnabled,
+    /// `/mfa/verify` before `/mfa/enable`.
+    MfaSetupNotInitiated,
+    /// A wrong TOTP or backup code on an authenticated MFA route (400).
+    InvalidMfaCode,
+    /// A wrong code at sign-in, on the challenge (401).
+    InvalidMfaCodeAtSignIn,
+    /// The `mfa_token` is unknown, used or older than five minutes.
+    MfaChallengeExpired,
+    /// An organization requires MFA and the session's `amr` shows none.
+    MfaRequired,
+    PasskeyVerificationFailed,
+    PasskeyAlreadyRegistered,
+    /// A passkey registration ceremony that is unknown, used or expired.
+    ChallengeExpired,
 }
 
 impl Error {

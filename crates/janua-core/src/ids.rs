@@ -85,6 +85,10 @@ uuid_id!(
     JobId
 );
 uuid_id!(
+    /// A registered passkey (WebAuthn credential) of a user.
+    PasskeyId
+);
+uuid_id!(
     /// A row of the signing key ring (not the JWS `kid`, which is the key's thumbprint).
     SigningKeyId
 );

@@ -11,6 +11,8 @@
 //! - [`ids`]: typed identifiers (`UserId`, `OrgId`, …) parsed at the edge.
 //! - [`clock`]: the [`Clock`](clock::Clock) port, the only way core reads the time.
 //! - [`crypto`]: secret digests, constant-time comparison, random tokens, encryption at rest.
+//! - [`mfa`]: second factors: TOTP, backup codes, the sign-in challenge, recovery by email.
+//! - [`passkeys`]: WebAuthn passkeys: registration, passwordless sign-in, management.
 //! - [`ports`]: the storage and cache traits that adapters implement.
 //! - [`settings`]: runtime system settings (key/value, admin-managed).
 //! - [`jobs`]: the durable job queue (`JobStore`) and retry schedules.
@@ -28,6 +30,8 @@ pub mod health;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod mfa;
+pub mod passkeys;
 pub mod ports;
 pub mod settings;
 pub mod tokens;

@@ -13,6 +13,8 @@ use crate::audit::store::AuditStore;
 use crate::auth::store::AuthStore;
 use crate::error::Result;
 use crate::jobs::store::JobStore;
+use crate::mfa::store::MfaStore;
+use crate::passkeys::store::PasskeyStore;
 use crate::settings::SettingsStore;
 use crate::tokens::store::SigningKeyStore;
 
@@ -73,12 +75,26 @@ pub trait SystemStore: Send + Sync {
 
 /// Everything core needs from storage.
 pub trait Store:
-    SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+    SystemStore
+    + SettingsStore
+    + AuthStore
+    + MfaStore
+    + PasskeyStore
+    + AuditStore
+    + JobStore
+    + SigningKeyStore
 {
 }
 
 impl<T> Store for T where
-    T: SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+    T: SystemStore
+    + SettingsStore
+    + AuthStore
+    + MfaStore
+    + PasskeyStore
+    + AuditStore
+    + JobStore
+    + SigningKeyStore
 {
 }
 

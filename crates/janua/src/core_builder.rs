@@ -8,6 +8,8 @@ use janua_core::auth::passwords::{HashParams, PasswordPolicy, Passwords};
 use janua_core::auth::settings::{AuthSettings, LockoutSettings};
 use janua_core::clock::Clock;
 use janua_core::context::Core;
+use janua_core::mfa::settings::MfaSettings;
+use janua_core::passkeys::settings::PasskeySettings;
 use janua_core::ports::{Cache, Store};
 
 use crate::config::Config;
@@ -57,6 +59,16 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
     }
 }
 
+/// The secret MFA keys derive from: `FIELD_ENCRYPTION_KEY`, else `SECRET_KEY` (API.md §18).
+fn mfa_secret(config: &Config) -> &str {
+    config
+        .security
+        .field_encryption_key
+        .as_ref()
+        .unwrap_or(&config.security.secret_key)
+        .expose()
+}
+
 pub struct Ports {
     pub store: Arc<dyn Store>,
     pub cache: Arc<dyn Cache>,
@@ -80,5 +92,11 @@ pub fn build_core(config: &Config, ports: Ports) -> anyhow::Result<Core> {
         signer: ports.signer,
         passwords,
         auth: auth_settings(config),
+        mfa: MfaSettings::new(mfa_secret(config).as_bytes(), &config.server.app_name)?,
+        passkeys: PasskeySettings::new(
+            &config.urls.webauthn_rp_id,
+            &config.urls.webauthn_rp_name,
+            &config.urls.webauthn_origins,
+        )?,
     })
 }

@@ -67,6 +67,11 @@ pub struct AccessClaims {
     pub org_role: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// How the session was authenticated (RFC 8176: `pwd`, `otp`, `hwk`, `mfa`, …), copied
+    /// from the session so a token alone tells whether a second factor was used
+    /// (`mfa::satisfied_by`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 pub const ACCESS_TOKEN_TYPE: &str = "access";

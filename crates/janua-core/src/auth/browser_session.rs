@@ -23,18 +23,28 @@ pub struct BrowserSignedIn {
 
 /// Password sign-in from the hosted form: the same credential check (lockout, identical
 /// failures) as `POST /auth/signin`, then a session the browser holds by cookie.
+/// With MFA on, no session yet: the hosted MFA step continues with the `mfa_token`.
 pub async fn open_browser_session(
     core: &Core,
     request: SignIn,
     client: &ClientContext,
-) -> Result<BrowserSignedIn> {
+) -> Result<BrowserSignIn> {
     let user = verify_password_credentials(core, &request).await?;
+    if crate::mfa::challenge::required(core, user.id).await? {
+        let mfa_token = crate::mfa::challenge::issue(core, &user).await?;
+        return Ok(BrowserSignIn::MfaRequired { mfa_token });
+    }
     let browser = open_cookie_session(core, &user, AuthMethod::Password, client).await?;
-    Ok(BrowserSignedIn {
+    Ok(BrowserSignIn::SignedIn(BrowserSignedIn {
         user,
         opened: browser.opened,
         cookie_secret: browser.cookie_secret,
-    })
+    }))
+}
+
+pub enum BrowserSignIn {
+    SignedIn(BrowserSignedIn),
+    MfaRequired { mfa_token: String },
 }
 
 /// The user and live session behind a `janua_session` cookie value, or `Unauthorized`

@@ -61,7 +61,7 @@ pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair> {
         revoke_for_reuse(core, record.session_id, now).await?;
         return Err(invalid());
     }
-    token_pair(core, &user, session.id, next.token, now)
+    token_pair(core, &user, session.id, &session.amr, next.token, now)
 }
 
 async fn revoke_for_reuse(

@@ -81,7 +81,7 @@ async fn open(
     };
     let session = core.store.open_session(&new).await?;
     enforce_session_limit(core, user, now).await?;
-    let tokens = token_pair(core, user, session.id, refresh.token, now)?;
+    let tokens = token_pair(core, user, session.id, &session.amr, refresh.token, now)?;
     Ok(OpenedSession { session, tokens })
 }
 

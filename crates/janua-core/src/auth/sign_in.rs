@@ -9,6 +9,7 @@ use crate::auth::sessions::ClientContext;
 use crate::auth::users::{AuthMethod, User};
 use crate::context::Core;
 use crate::error::{AuthFailure, Error, Result};
+use crate::mfa;
 
 /// Who is signing in: an email address or a username.
 pub enum Identifier {
@@ -26,10 +27,24 @@ pub struct SignedIn {
     pub opened: OpenedSession,
 }
 
-pub async fn sign_in(core: &Core, request: SignIn, client: &ClientContext) -> Result<SignedIn> {
+/// A sign-in either completes, or (MFA on) waits for a second factor (API.md §4).
+pub enum SignInOutcome {
+    SignedIn(SignedIn),
+    MfaRequired { user: User, mfa_token: String },
+}
+
+pub async fn sign_in(
+    core: &Core,
+    request: SignIn,
+    client: &ClientContext,
+) -> Result<SignInOutcome> {
     let user = verify_password_credentials(core, &request).await?;
+    if mfa::challenge::required(core, user.id).await? {
+        let mfa_token = mfa::challenge::issue(core, &user).await?;
+        return Ok(SignInOutcome::MfaRequired { user, mfa_token });
+    }
     let opened = open_session(core, &user, AuthMethod::Password, client).await?;
-    Ok(SignedIn { user, opened })
+    Ok(SignInOutcome::SignedIn(SignedIn { user, opened }))
 }
 
 /// Checks the credentials (with lockout) and returns the user; opens nothing.
@@ -80,7 +95,9 @@ pub async fn verify_password_credentials(core: &Core, request: &SignIn) -> Resul
             return Err(Error::auth(AuthFailure::InvalidCredentials));
         }
     };
-    if existing_lock.is_some() {
+    // With MFA on, the lockout counts code failures too and resets only once the second
+    // factor is through, so a known password cannot buy fresh guesses at the code.
+    if existing_lock.is_some() && !mfa::challenge::required(core, user.id).await? {
         core.store.clear_lockout(&key).await?;
     }
     if needs_rehash {

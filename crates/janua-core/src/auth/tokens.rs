@@ -46,6 +46,7 @@ pub fn access_claims(
     core: &Core,
     user: &User,
     session: SessionId,
+    amr: &[String],
     now: DateTime<Utc>,
 ) -> AccessClaims {
     let iat = now.timestamp();
@@ -65,6 +66,7 @@ pub fn access_claims(
         org_id: None,
         org_role: None,
         roles: roles(user),
+        amr: amr.to_vec(),
     }
 }
 
@@ -72,20 +74,22 @@ pub fn sign_access_token(
     core: &Core,
     user: &User,
     session: SessionId,
+    amr: &[String],
     now: DateTime<Utc>,
 ) -> Result<String> {
     core.signer
-        .sign_access(&access_claims(core, user, session, now))
+        .sign_access(&access_claims(core, user, session, amr, now))
 }
 
 pub fn token_pair(
     core: &Core,
     user: &User,
     session: SessionId,
+    amr: &[String],
     refresh_token: String,
     now: DateTime<Utc>,
 ) -> Result<TokenPair> {
-    let access_token = sign_access_token(core, user, session, now)?;
+    let access_token = sign_access_token(core, user, session, amr, now)?;
     metrics::counter!("janua_tokens_issued_total", "grant_type" => "session").increment(1);
     Ok(TokenPair {
         access_token,

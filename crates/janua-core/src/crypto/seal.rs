@@ -45,12 +45,13 @@ impl Sealer {
     /// Derives the encryption key from `secret` (HKDF-SHA256, no salt: the secret is already a
     /// high-entropy key of at least 32 bytes).
     pub fn from_secret(secret: &[u8]) -> Result<Self> {
-        let prk = Salt::new(HKDF_SHA256, &[]).extract(secret);
-        let info = [KEY_INFO];
-        let mut key = Zeroizing::new([0u8; KEY_LEN]);
-        prk.expand(&info, KeyLength)
-            .and_then(|okm| okm.fill(key.as_mut_slice()))
-            .map_err(|_| Error::internal("key derivation failed"))?;
+        Self::for_purpose(secret, KEY_INFO)
+    }
+
+    /// Like [`Sealer::from_secret`], with its own HKDF `info`, so each kind of data at rest
+    /// (signing keys, TOTP seeds) is sealed under an unrelated key.
+    pub fn for_purpose(secret: &[u8], info: &[u8]) -> Result<Self> {
+        let key = derive_key(secret, info)?;
         let key = UnboundKey::new(&AES_256_GCM, key.as_slice())
             .map_err(|_| Error::internal("AES-256-GCM key setup failed"))?;
         Ok(Self {
@@ -104,6 +105,17 @@ impl Sealer {
         buffer.truncate(plaintext_len);
         Ok(buffer)
     }
+}
+
+/// A 256-bit key derived by HKDF-SHA256 (no salt) from `secret` for the purpose named by `info`.
+pub fn derive_key(secret: &[u8], info: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+    let prk = Salt::new(HKDF_SHA256, &[]).extract(secret);
+    let info = [info];
+    let mut key = Zeroizing::new([0u8; KEY_LEN]);
+    prk.expand(&info, KeyLength)
+        .and_then(|okm| okm.fill(key.as_mut_slice()))
+        .map_err(|_| Error::internal("key derivation failed"))?;
+    Ok(key)
 }
 
 impl fmt::Debug for Sealer {

@@ -6,6 +6,8 @@
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED`.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
+//! - `mfa`: the TOTP factor and backup codes (`mfa_totp`, `mfa_backup_codes`).
+//! - `passkeys`: WebAuthn credentials (`passkeys`), uses recorded by compare-and-set.
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list.
 //! - `settings`: system settings (`system_settings`).
@@ -18,7 +20,9 @@ mod auth;
 mod avatars;
 mod jobs;
 mod lockouts;
+mod mfa;
 mod one_time_tokens;
+mod passkeys;
 mod sessions;
 mod settings;
 mod signing_keys;

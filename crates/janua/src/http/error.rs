@@ -267,6 +267,56 @@ impl ApiError {
                 "REAUTH_REQUIRED",
                 "Sign in again to confirm this action",
             ),
+            F::MfaAlreadyEnabled => (
+                StatusCode::BAD_REQUEST,
+                "MFA_ALREADY_ENABLED",
+                "Two-factor authentication is already enabled",
+            ),
+            F::MfaNotEnabled => (
+                StatusCode::BAD_REQUEST,
+                "MFA_NOT_ENABLED",
+                "Two-factor authentication is not enabled",
+            ),
+            F::MfaSetupNotInitiated => (
+                StatusCode::BAD_REQUEST,
+                "MFA_SETUP_NOT_INITIATED",
+                "Start the setup with /mfa/enable first",
+            ),
+            F::InvalidMfaCode => (
+                StatusCode::BAD_REQUEST,
+                "INVALID_MFA_CODE",
+                "The code is invalid or was already used",
+            ),
+            F::InvalidMfaCodeAtSignIn => (
+                StatusCode::UNAUTHORIZED,
+                "INVALID_MFA_CODE",
+                "The code is invalid or was already used",
+            ),
+            F::MfaChallengeExpired => (
+                StatusCode::UNAUTHORIZED,
+                "MFA_CHALLENGE_EXPIRED",
+                "The sign-in challenge expired; sign in again",
+            ),
+            F::MfaRequired => (
+                StatusCode::FORBIDDEN,
+                "MFA_REQUIRED",
+                "This organization requires two-factor authentication",
+            ),
+            F::PasskeyVerificationFailed => (
+                StatusCode::BAD_REQUEST,
+                "PASSKEY_VERIFICATION_FAILED",
+                "The passkey could not be verified",
+            ),
+            F::PasskeyAlreadyRegistered => (
+                StatusCode::BAD_REQUEST,
+                "PASSKEY_ALREADY_REGISTERED",
+                "This passkey is already registered",
+            ),
+            F::ChallengeExpired => (
+                StatusCode::BAD_REQUEST,
+                "CHALLENGE_EXPIRED",
+                "The ceremony expired; start again",
+            ),
         };
         Self::new(status, code, message)
     }

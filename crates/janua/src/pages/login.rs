@@ -5,7 +5,9 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use janua_core::auth::browser_session::{authenticate_cookie, open_browser_session};
+use janua_core::auth::browser_session::{
+    authenticate_cookie, open_browser_session, BrowserSignIn, BrowserSignedIn,
+};
 use janua_core::auth::email::{lockout_key, MAX_EMAIL_LEN};
 use janua_core::auth::redirects::is_allowed;
 use janua_core::auth::sign_in::{Identifier, SignIn};
@@ -28,10 +30,10 @@ const MAX_PASSWORD_LEN: usize = 256;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
-    auth_request_id: Option<String>,
-    client_id: Option<String>,
-    client_name: Option<String>,
-    next: Option<String>,
+    pub(crate) auth_request_id: Option<String>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_name: Option<String>,
+    pub(crate) next: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,7 +56,7 @@ impl CsrfProtected for LoginForm {
 /// What the form carries from page to page besides the credentials; unsafe or oversized
 /// values are dropped here, so they are never echoed or followed.
 #[derive(Debug, Default, Serialize)]
-struct Carried {
+pub(crate) struct Carried {
     next: Option<String>,
     auth_request_id: Option<String>,
     client_id: Option<String>,
@@ -62,7 +64,7 @@ struct Carried {
 }
 
 impl Carried {
-    fn new(pages: &Pages, query: LoginQuery) -> Self {
+    pub(crate) fn new(pages: &Pages, query: LoginQuery) -> Self {
         Self {
             next: query
                 .next
@@ -177,14 +179,15 @@ pub async fn post_login_form(
     };
     let client = client_context(ip, &headers);
     match open_browser_session(&state.core, request, &client).await {
-        Ok(signed_in) => {
-            let max_age = (signed_in.opened.session.expires_at - state.clock.now()).num_seconds();
-            let cookie = state
-                .pages
-                .cookies
-                .session(&signed_in.cookie_secret, max_age);
-            redirect(&carried.destination(), cookie)
-        }
+        Ok(BrowserSignIn::SignedIn(signed_in)) => signed_in_redirect(&state, &carried, &signed_in),
+        Ok(BrowserSignIn::MfaRequired { mfa_token }) => crate::pages::login_mfa::mfa_form(
+            &state,
+            &headers,
+            StatusCode::OK,
+            &carried,
+            &mfa_token,
+            None,
+        ),
         Err(janua_core::Error::Auth(AuthFailure::InvalidCredentials)) => {
             show(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS)
         }
@@ -200,10 +203,24 @@ pub async fn post_login_form(
     }
 }
 
+/// Hands the browser its `janua_session` cookie and sends it on (also after the MFA step).
+pub(crate) fn signed_in_redirect(
+    state: &AppState,
+    carried: &Carried,
+    signed_in: &BrowserSignedIn,
+) -> Response {
+    let max_age = (signed_in.opened.session.expires_at - state.clock.now()).num_seconds();
+    let cookie = state
+        .pages
+        .cookies
+        .session(&signed_in.cookie_secret, max_age);
+    redirect(&carried.destination(), cookie)
+}
+
 /// The message of API.md's `INVALID_CREDENTIALS`, the same for every cause.
 const INVALID_CREDENTIALS: &str = "Invalid email or password";
 
-fn login_form(
+pub(crate) fn login_form(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,

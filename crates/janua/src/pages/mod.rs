@@ -2,6 +2,7 @@
 //! passwords and email verification, plus `GET /api/v1/auth/session` for browsers.
 //!
 //! - [`login`]: `GET /api/v1/auth/login`, `POST /api/v1/auth/login-form`.
+//! - [`login_mfa`]: the MFA step of the sign-in form, `POST /api/v1/auth/login-mfa-form`.
 //! - [`password`]: forgot-password and reset-password pages and forms.
 //! - [`verify`]: the email-verification link (`/auth/verify-email`, `/api/v1/auth/verify-email`).
 //! - [`session`]: `GET /api/v1/auth/session` (cookie or bearer).
@@ -15,6 +16,7 @@
 pub mod cookies;
 pub mod csrf;
 pub mod login;
+pub mod login_mfa;
 pub mod password;
 pub mod render;
 pub mod response;
@@ -38,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/auth/login-form",
             axum::routing::post(login::post_login_form),
+        )
+        .route(
+            "/api/v1/auth/login-mfa-form",
+            axum::routing::post(login_mfa::post_login_mfa_form),
         )
         .route(
             "/api/v1/auth/forgot-password",

@@ -20,6 +20,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/pages/login.html"),
     ),
     (
+        "login_mfa.html",
+        include_str!("../../templates/pages/login_mfa.html"),
+    ),
+    (
         "forgot_password.html",
         include_str!("../../templates/pages/forgot_password.html"),
     ),

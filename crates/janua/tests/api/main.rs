@@ -14,6 +14,7 @@ mod helpers;
 mod keys;
 mod mail;
 mod metrics;
+mod mfa;
 mod middleware;
 mod pages;
 mod sessions;

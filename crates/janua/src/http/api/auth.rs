@@ -205,12 +205,20 @@ pub async fn post_signin(
         identifier,
         password,
     };
-    let signed_in = sign_in::sign_in(&state.core, request, &client_context(ip, &headers)).await?;
-    Ok(Json(SignInResponse {
-        user: AuthUserView::from(&signed_in.user),
-        tokens: Some(signed_in.opened.tokens),
-        mfa_required: false,
-        mfa_token: None,
+    let outcome = sign_in::sign_in(&state.core, request, &client_context(ip, &headers)).await?;
+    Ok(Json(match outcome {
+        sign_in::SignInOutcome::SignedIn(signed_in) => SignInResponse {
+            user: AuthUserView::from(&signed_in.user),
+            tokens: Some(signed_in.opened.tokens),
+            mfa_required: false,
+            mfa_token: None,
+        },
+        sign_in::SignInOutcome::MfaRequired { user, mfa_token } => SignInResponse {
+            user: AuthUserView::from(&user),
+            tokens: None,
+            mfa_required: true,
+            mfa_token: Some(mfa_token),
+        },
     }))
 }
 

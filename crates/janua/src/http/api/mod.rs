@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod avatars;
 pub mod fields;
+pub mod mfa;
+pub mod passkeys;
 pub mod sessions;
 pub mod users;
 
@@ -14,6 +16,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
         .merge(avatars::routes())
+        .merge(mfa::routes())
+        .merge(passkeys::routes())
         .merge(sessions::routes())
         .merge(users::routes())
 }

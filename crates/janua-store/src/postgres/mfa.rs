@@ -1,0 +1,238 @@
+//! MFA on PostgreSQL (`MfaStore`): the TOTP factor (`mfa_totp`) and backup codes
+//! (`mfa_backup_codes`). Changes write their audit entries in their own transaction; the
+//! conditional updates are what make a TOTP step and a backup code usable once.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use janua_core::audit::AuditEntry;
+use janua_core::error::Result;
+use janua_core::ids::UserId;
+use janua_core::mfa::store::{MfaStore, TotpFactor};
+
+use super::PgStore;
+use crate::audit_rows;
+use crate::errors::from_sqlx;
+
+type TotpRow = (
+    String,
+    Option<DateTime<Utc>>,
+    Option<i64>,
+    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+);
+
+#[async_trait]
+impl MfaStore for PgStore {
+    async fn get_totp(&self, user: UserId) -> Result<Option<TotpFactor>> {
+        let row: Option<TotpRow> = sqlx::query_as(
+            "SELECT secret_encrypted, verified_at, last_used_step, last_used_at, created_at \
+             FROM mfa_totp WHERE user_id = $1",
+        )
+        .bind(user.as_uuid())
+        .fetch_optional(self.primary())
+        .await
+        .map_err(from_sqlx)?;
+        Ok(row.map(|(secret, verified, step, used, created)| TotpFactor {
+                user_id: user,
+                secret_sealed: secret,
+                verified_at: verified,
+                last_used_step: step,
+                last_used_at: used,
+                created_at: created,
+        }))
+    }
+
+    async fn begin_totp_enrollment(
+        &self,
+        user: UserId,
+        secret_sealed: &str,
+        code_hashes: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
+        let done = sqlx::query(
+            "INSERT INTO mfa_totp (user_id, secret_encrypted, created_at, updated_at) \
+             VALUES ($1, $2, $3, $3) ON CONFLICT (user_id) DO UPDATE SET \
+             secret_encrypted = excluded.secret_encrypted, last_used_step = NULL, \
+             last_used_at = NULL, created_at = excluded.created_at, updated_at = excluded.updated_at \
+             WHERE mfa_totp.verified_at IS NULL",
+        )
+        .bind(user.as_uuid())
+        .bind(secret_sealed)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?
+        .rows_affected()
+            == 1;
+        if !done {
+            return Ok(false);
+        }
+        insert_codes(&mut tx, user, code_hashes, at).await?;
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(true)
+    }
+
+    async fn activate_totp(
+        &self,
+        user: UserId,
+        step: i64,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<bool> {
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
+        let done = sqlx::query(
+            "UPDATE mfa_totp SET verified_at = $3, last_used_step = $2, last_used_at = $3, \
+             updated_at = $3 WHERE user_id = $1 AND verified_at IS NULL \
+             AND (last_used_step IS NULL OR last_used_step < $2)",
+        )
+        .bind(user.as_uuid())
+        .bind(step)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?
+        .rows_affected()
+            == 1;
+        if done {
+            audit_rows::insert_pg(&mut tx, audit).await?;
+            tx.commit().await.map_err(from_sqlx)?;
+        }
+        Ok(done)
+    }
+
+    async fn use_totp_step(
+        &self,
+        user: UserId,
+        step: i64,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<bool> {
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
+        let done = sqlx::query(
+            "UPDATE mfa_totp SET last_used_step = $2, last_used_at = $3, updated_at = $3 \
+             WHERE user_id = $1 AND verified_at IS NOT NULL \
+             AND (last_used_step IS NULL OR last_used_step < $2)",
+        )
+        .bind(user.as_uuid())
+        .bind(step)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?
+        .rows_affected()
+            == 1;
+        if done {
+            audit_rows::insert_pg(&mut tx, audit).await?;
+            tx.commit().await.map_err(from_sqlx)?;
+        }
+        Ok(done)
+    }
+
+    async fn use_backup_code(
+        &self,
+        user: UserId,
+        code_hash: &str,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<bool> {
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
+        let done = sqlx::query(
+            "UPDATE mfa_backup_codes SET used_at = $3 \
+             WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+        )
+        .bind(user.as_uuid())
+        .bind(code_hash)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?
+        .rows_affected()
+            == 1;
+        if done {
+            sqlx::query("UPDATE mfa_totp SET last_used_at = $2 WHERE user_id = $1")
+                .bind(user.as_uuid())
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
+            audit_rows::insert_pg(&mut tx, audit).await?;
+            tx.commit().await.map_err(from_sqlx)?;
+        }
+        Ok(done)
+    }
+
+    async fn replace_backup_codes(
+        &self,
+        user: UserId,
+        code_hashes: &[String],
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()> {
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
+        insert_codes(&mut tx, user, code_hashes, at).await?;
+        audit_rows::insert_pg(&mut tx, audit).await?;
+        tx.commit().await.map_err(from_sqlx)
+    }
+
+    async fn count_unused_backup_codes(&self, user: UserId) -> Result<u64> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM mfa_backup_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user.as_uuid())
+        .fetch_one(self.primary())
+        .await
+        .map_err(from_sqlx)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn remove_mfa(&self, user: UserId, audit: &[AuditEntry]) -> Result<bool> {
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
+        let removed = sqlx::query("DELETE FROM mfa_totp WHERE user_id = $1")
+            .bind(user.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?
+            .rows_affected()
+            == 1;
+        if !removed {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM mfa_backup_codes WHERE user_id = $1")
+            .bind(user.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        audit_rows::insert_pg(&mut tx, audit).await?;
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(true)
+    }
+}
+
+/// Replaces the user's backup codes with `code_hashes`.
+async fn insert_codes(
+    conn: &mut sqlx::PgConnection,
+    user: UserId,
+    code_hashes: &[String],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("DELETE FROM mfa_backup_codes WHERE user_id = $1")
+        .bind(user.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    for hash in code_hashes {
+        sqlx::query(
+            "INSERT INTO mfa_backup_codes (id, user_id, code_hash, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(uuid::Uuid::now_v7())
+        .bind(user.as_uuid())
+        .bind(hash)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    }
+    Ok(())
+}
