@@ -17,6 +17,7 @@ mod metrics;
 mod mfa;
 mod middleware;
 mod pages;
+mod passkeys;
 mod sessions;
 mod sign_in;
 mod sign_up;
