@@ -88,13 +88,13 @@ pub trait Store:
 
 impl<T> Store for T where
     T: SystemStore
-    + SettingsStore
-    + AuthStore
-    + MfaStore
-    + PasskeyStore
-    + AuditStore
-    + JobStore
-    + SigningKeyStore
+        + SettingsStore
+        + AuthStore
+        + MfaStore
+        + PasskeyStore
+        + AuditStore
+        + JobStore
+        + SigningKeyStore
 {
 }
 

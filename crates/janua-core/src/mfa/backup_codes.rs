@@ -83,8 +83,8 @@ pub async fn regenerate(
         .map(|c| digest(core, user.id, &c))
         .collect();
     let now = core.clock.now();
-    let audit = entry("mfa.backup_codes_regenerated", &user, context, now)
-        .details(json!({"count": COUNT}));
+    let audit =
+        entry("mfa.backup_codes_regenerated", &user, context, now).details(json!({"count": COUNT}));
     core.store
         .replace_backup_codes(user.id, &hashes, now, &[audit])
         .await?;

@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::RequestContext;
+use crate::auth::browser_session::BrowserSignedIn;
 use crate::auth::email::lockout_key;
 use crate::auth::session_open::{open_cookie_session, open_session};
 use crate::auth::sessions::ClientContext;
 use crate::auth::sign_in::SignedIn;
-use crate::auth::browser_session::BrowserSignedIn;
 use crate::auth::users::{AuthMethod, User};
 use crate::context::Core;
 use crate::crypto::{random_token, secret_digest};
@@ -66,7 +66,11 @@ pub async fn pending_user(core: &Core, token: &str) -> Result<User> {
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(expired());
     }
-    let raw = core.cache.get(&cache_key(token)).await?.ok_or_else(expired)?;
+    let raw = core
+        .cache
+        .get(&cache_key(token))
+        .await?
+        .ok_or_else(expired)?;
     let pending: Pending = serde_json::from_slice(&raw).map_err(|_| expired())?;
     if pending.expires_at <= core.clock.now() {
         return Err(expired());
@@ -100,7 +104,11 @@ pub async fn verify(
             return Err(locked(until, now));
         }
     }
-    if code.len() > 64 || factors::consume(core, &user, code, context).await?.is_none() {
+    if code.len() > 64
+        || factors::consume(core, &user, code, context)
+            .await?
+            .is_none()
+    {
         factors::record_failure(core, &user, "challenge", context).await;
         if lockout.enabled {
             let after = core

@@ -84,8 +84,7 @@ async fn use_backup_code(
     context: &RequestContext,
 ) -> Result<Option<Factor>> {
     let now = core.clock.now();
-    let audit =
-        entry("mfa.verified", user, context, now).details(json!({"method": "backup_code"}));
+    let audit = entry("mfa.verified", user, context, now).details(json!({"method": "backup_code"}));
     let hash = backup_codes::digest(core, user.id, normalized);
     let used = core
         .store

@@ -64,7 +64,12 @@ fn open_seed(core: &Core, factor: &TotpFactor) -> Result<Zeroizing<Vec<u8>>> {
 }
 
 /// The step whose code `code` is, among the current step and its neighbours, if any.
-pub fn matching_step(core: &Core, factor: &TotpFactor, email: &str, code: &str) -> Result<Option<i64>> {
+pub fn matching_step(
+    core: &Core,
+    factor: &TotpFactor,
+    email: &str,
+    code: &str,
+) -> Result<Option<i64>> {
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(None);
@@ -137,13 +142,16 @@ pub async fn verify(
         Some(f) => f,
     };
     let now = core.clock.now();
-    let enabled = entry("mfa.enabled", &user, context, now)
-        .emits("mfa.enabled", json!({"user_id": user.id.to_string(), "method": "totp"}));
+    let enabled = entry("mfa.enabled", &user, context, now).emits(
+        "mfa.enabled",
+        json!({"user_id": user.id.to_string(), "method": "totp"}),
+    );
     let activated = match matching_step(core, &factor, &user.email, code)? {
-        Some(step) => core
-            .store
-            .activate_totp(user.id, step, now, &[enabled])
-            .await?,
+        Some(step) => {
+            core.store
+                .activate_totp(user.id, step, now, &[enabled])
+                .await?
+        }
         None => false,
     };
     factors::record_attempt("totp", activated);
@@ -167,12 +175,17 @@ pub async fn disable(
         return Err(Error::auth(AuthFailure::MfaNotEnabled));
     }
     if let Some(code) = code.filter(|c| !c.trim().is_empty()) {
-        if factors::consume(core, &user, code, context).await?.is_none() {
+        if factors::consume(core, &user, code, context)
+            .await?
+            .is_none()
+        {
             return Err(Error::auth(AuthFailure::InvalidMfaCode));
         }
     }
-    let disabled = entry("mfa.disabled", &user, context, core.clock.now())
-        .emits("mfa.disabled", json!({"user_id": user.id.to_string(), "method": "totp"}));
+    let disabled = entry("mfa.disabled", &user, context, core.clock.now()).emits(
+        "mfa.disabled",
+        json!({"user_id": user.id.to_string(), "method": "totp"}),
+    );
     if !core.store.remove_mfa(user.id, &[disabled]).await? {
         return Err(Error::auth(AuthFailure::MfaNotEnabled));
     }

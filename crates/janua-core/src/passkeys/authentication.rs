@@ -73,11 +73,20 @@ pub async fn options(core: &Core, email: Option<&Email>) -> Result<Authenticatio
         }
     };
     let public_key = serde_json::to_value(&challenge.public_key).map_err(Error::internal)?;
-    let challenge_text = public_key["challenge"].as_str().unwrap_or_default().to_owned();
+    let challenge_text = public_key["challenge"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let session_id = random_token(32);
     let ttl = core.passkeys.authentication_ttl;
     ceremony::put(core, &session_key(&session_id), pending, ttl).await?;
-    ceremony::put(core, &challenge_key(&challenge_text), session_id.clone(), ttl).await?;
+    ceremony::put(
+        core,
+        &challenge_key(&challenge_text),
+        session_id.clone(),
+        ttl,
+    )
+    .await?;
     let options = json!({
         "challenge": public_key["challenge"],
         "rpId": public_key["rpId"],

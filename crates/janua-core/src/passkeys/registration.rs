@@ -70,7 +70,9 @@ pub async fn options(
     }
     let exclude = existing
         .iter()
-        .filter_map(|p| serde_json::from_value::<webauthn_rs::prelude::Passkey>(p.passkey.clone()).ok())
+        .filter_map(|p| {
+            serde_json::from_value::<webauthn_rs::prelude::Passkey>(p.passkey.clone()).ok()
+        })
         .map(|p| p.cred_id().clone())
         .collect();
     let display = display_name(&user);

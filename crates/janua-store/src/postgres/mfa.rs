@@ -32,14 +32,16 @@ impl MfaStore for PgStore {
         .fetch_optional(self.primary())
         .await
         .map_err(from_sqlx)?;
-        Ok(row.map(|(secret, verified, step, used, created)| TotpFactor {
+        Ok(
+            row.map(|(secret, verified, step, used, created)| TotpFactor {
                 user_id: user,
                 secret_sealed: secret,
                 verified_at: verified,
                 last_used_step: step,
                 last_used_at: used,
                 created_at: created,
-        }))
+            }),
+        )
     }
 
     async fn begin_totp_enrollment(

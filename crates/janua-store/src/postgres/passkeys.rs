@@ -10,10 +10,10 @@ use janua_core::ids::{PasskeyId, UserId};
 use janua_core::passkeys::store::{PasskeyRecord, PasskeyStore};
 use serde_json::Value;
 
-use sqlx::types::Json;
 use super::PgStore;
 use crate::audit_rows;
 use crate::errors::from_sqlx;
+use sqlx::types::Json;
 
 const COLUMNS: &str = "id, user_id, credential_id, passkey, sign_count, name, \
                        authenticator_attachment, backup_eligible, backup_state, created_at, \

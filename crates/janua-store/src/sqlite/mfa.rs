@@ -14,13 +14,7 @@ use super::SqliteStore;
 use crate::audit_rows;
 use crate::errors::from_sqlx;
 
-type TotpRow = (
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    String,
-);
+type TotpRow = (String, Option<String>, Option<i64>, Option<String>, String);
 
 #[async_trait]
 impl MfaStore for SqliteStore {

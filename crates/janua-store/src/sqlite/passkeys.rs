@@ -38,7 +38,9 @@ fn record(row: Row) -> Result<PasskeyRecord> {
         row;
     Ok(PasskeyRecord {
         id: id.parse().map_err(janua_core::error::Error::internal)?,
-        user_id: user_id.parse().map_err(janua_core::error::Error::internal)?,
+        user_id: user_id
+            .parse()
+            .map_err(janua_core::error::Error::internal)?,
         credential_id,
         passkey: decode_json(&passkey)?,
         sign_count,

@@ -33,4 +33,3 @@ pub fn request_context(parts: &Parts) -> RequestContext {
     let request_id = parts.extensions.get::<RequestId>().map(|id| id.0.clone());
     RequestContext::new(ip, user_agent, request_id)
 }
-

@@ -101,28 +101,38 @@ pub async fn post_login_mfa_form(
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return restart(EXPIRED);
     }
-    let show = |status, message: &str| {
-        mfa_form(&state, &headers, status, &carried, &token, Some(message))
-    };
+    let show =
+        |status, message: &str| mfa_form(&state, &headers, status, &carried, &token, Some(message));
     if code.trim().is_empty() || code.len() > MAX_CODE_LEN {
-        return show(StatusCode::UNPROCESSABLE_ENTITY, "Enter the code from your authenticator app.");
+        return show(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Enter the code from your authenticator app.",
+        );
     }
     let limit_key = format!("{}|{}", ip.0, secret_digest(&token));
     if let Err(limited) = state
         .rate_limiter
-        .check("mfa_challenge", &limit_key, &state.config.rate_limits.signin)
+        .check(
+            "mfa_challenge",
+            &limit_key,
+            &state.config.rate_limits.signin,
+        )
         .await
     {
-        let mut response = show(limited.status, "Too many attempts. Wait a minute and try again.");
+        let mut response = show(
+            limited.status,
+            "Too many attempts. Wait a minute and try again.",
+        );
         with_retry_after(&mut response, limited.retry_after);
         return response;
     }
     let client = client_context(ip, &headers);
     match complete_browser_sign_in(&state.core, &token, &code, &client, &audit).await {
         Ok(signed_in) => signed_in_redirect(&state, &carried, &signed_in),
-        Err(janua_core::Error::Auth(AuthFailure::InvalidMfaCodeAtSignIn)) => {
-            show(StatusCode::UNAUTHORIZED, "That code is not valid. Try the current one.")
-        }
+        Err(janua_core::Error::Auth(AuthFailure::InvalidMfaCodeAtSignIn)) => show(
+            StatusCode::UNAUTHORIZED,
+            "That code is not valid. Try the current one.",
+        ),
         Err(janua_core::Error::Auth(AuthFailure::MfaChallengeExpired)) => restart(EXPIRED),
         Err(janua_core::Error::Auth(AuthFailure::AccountLocked { retry_after_secs })) => {
             let mut response = show(

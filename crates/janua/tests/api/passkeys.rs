@@ -3,9 +3,7 @@
 //! relying party is the default one: RP ID `localhost`, origin `http://localhost:8000`.
 
 use async_trait::async_trait;
-use passkey_authenticator::{
-    Authenticator, UiHint, UserCheck, UserValidationMethod,
-};
+use passkey_authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod};
 use passkey_client::Client;
 use passkey_crypto::AvailableBackend;
 use passkey_types::ctap2::{Aaguid, Ctap2Error};
@@ -47,7 +45,8 @@ impl UserValidationMethod for VerifiedUser {
     }
 }
 
-type SoftClient = Client<Option<Passkey>, VerifiedUser, AvailableBackend, public_suffix::PublicSuffixList, ()>;
+type SoftClient =
+    Client<Option<Passkey>, VerifiedUser, AvailableBackend, public_suffix::PublicSuffixList, ()>;
 
 /// A software passkey device (one discoverable credential) that keeps a signature counter.
 fn device(store: Option<Passkey>) -> SoftClient {
@@ -106,8 +105,11 @@ async fn auth_options(app: &TestApp, email: Option<&str>) -> (String, Value) {
         Some(email) => json!({"email": email}),
         None => json!({}),
     };
-    let (status, mut options) =
-        json_of(app.post_json("/api/v1/passkeys/authenticate/options", &body).await).await;
+    let (status, mut options) = json_of(
+        app.post_json("/api/v1/passkeys/authenticate/options", &body)
+            .await,
+    )
+    .await;
     assert_eq!(status, 200, "{options}");
     let session = options["sessionId"].as_str().unwrap().to_owned();
     options.as_object_mut().unwrap().remove("sessionId");
@@ -160,8 +162,12 @@ async fn a_registered_passkey_signs_in_without_a_password_and_counts_as_mfa() {
     let mut client = device(None);
 
     let (status, options) = json_of(
-        app.post_json_auth("/api/v1/passkeys/register/options", &user.access_token, &json!({}))
-            .await,
+        app.post_json_auth(
+            "/api/v1/passkeys/register/options",
+            &user.access_token,
+            &json!({}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200);
@@ -204,7 +210,10 @@ async fn a_registered_passkey_signs_in_without_a_password_and_counts_as_mfa() {
     assert_eq!(body["user"]["email"], user.email.as_str());
     let access = body["access_token"].as_str().unwrap();
     let methods = amr(access);
-    assert!(methods.contains(&"hwk".to_owned()) && methods.contains(&"user".to_owned()), "{methods:?}");
+    assert!(
+        methods.contains(&"hwk".to_owned()) && methods.contains(&"user".to_owned()),
+        "{methods:?}"
+    );
     assert!(janua_core::mfa::satisfied_by(&methods));
     let (status, _) = json_of(app.get_auth("/api/v1/auth/me", access).await).await;
     assert_eq!(status, 200);
@@ -236,7 +245,10 @@ async fn a_replayed_or_cloned_assertion_is_refused() {
     assert_eq!(status, 200);
     // The same assertion again: the ceremony was consumed.
     let (status, body) = verify(&app, &session, &assertion).await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (401, "INVALID_CREDENTIALS"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (401, "INVALID_CREDENTIALS")
+    );
     // The same assertion against a fresh ceremony: the challenge does not match.
     let (session, _) = auth_options(&app, None).await;
     let (status, _) = verify(&app, &session, &assertion).await;
@@ -247,7 +259,10 @@ async fn a_replayed_or_cloned_assertion_is_refused() {
     let (session, options) = auth_options(&app, None).await;
     let assertion = assert_with(&mut clone, ORIGIN, &options).await;
     let (status, body) = verify(&app, &session, &assertion).await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (401, "INVALID_CREDENTIALS"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (401, "INVALID_CREDENTIALS")
+    );
 }
 
 #[tokio::test]
@@ -261,7 +276,10 @@ async fn an_assertion_from_another_origin_is_refused() {
     let (session, options) = auth_options(&app, Some(&user.email)).await;
     let assertion = assert_with(&mut client, "http://localhost:9999", &options).await;
     let (status, body) = verify(&app, &session, &assertion).await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (401, "INVALID_CREDENTIALS"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (401, "INVALID_CREDENTIALS")
+    );
 }
 
 #[tokio::test]
@@ -281,10 +299,17 @@ async fn registration_ceremonies_are_single_use_and_checked() {
         .await,
     )
     .await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (400, "CHALLENGE_EXPIRED"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (400, "CHALLENGE_EXPIRED")
+    );
     // A ceremony with a garbage credential fails verification (and is consumed).
     let _ = app
-        .post_json_auth("/api/v1/passkeys/register/options", &user.access_token, &json!({}))
+        .post_json_auth(
+            "/api/v1/passkeys/register/options",
+            &user.access_token,
+            &json!({}),
+        )
         .await;
     let (status, body) = json_of(
         app.post_json_auth(
@@ -295,7 +320,10 @@ async fn registration_ceremonies_are_single_use_and_checked() {
         .await,
     )
     .await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (400, "PASSKEY_VERIFICATION_FAILED"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (400, "PASSKEY_VERIFICATION_FAILED")
+    );
 }
 
 #[tokio::test]
@@ -330,9 +358,15 @@ async fn rename_and_delete_need_the_owner_and_delete_needs_the_password() {
     let (status, _) = patch(other.access_token.clone(), json!({"name": "Mine"})).await;
     assert_eq!(status, 404);
     let (status, body) = patch(user.access_token.clone(), json!({"name": ""})).await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (422, "VALIDATION_ERROR"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (422, "VALIDATION_ERROR")
+    );
     let (status, body) = patch(user.access_token.clone(), json!({"name": "x".repeat(101)})).await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (422, "VALIDATION_ERROR"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (422, "VALIDATION_ERROR")
+    );
     let (status, body) = json_of(
         app.client
             .patch(app.url("/api/v1/passkeys/not-a-uuid"))
@@ -343,19 +377,31 @@ async fn rename_and_delete_need_the_owner_and_delete_needs_the_password() {
             .unwrap(),
     )
     .await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (400, "INVALID_ID"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (400, "INVALID_ID")
+    );
 
     let (status, body) = json_of(app.delete_auth(&path, &user.access_token).await).await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (400, "INVALID_PASSWORD"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (400, "INVALID_PASSWORD")
+    );
     let (status, _) = json_of(
-        app.delete_auth(&format!("{path}?password={}", user.password), &other.access_token)
-            .await,
+        app.delete_auth(
+            &format!("{path}?password={}", user.password),
+            &other.access_token,
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 404, "another user's passkey is not found");
     let (status, body) = json_of(
-        app.delete_auth(&format!("{path}?password={}", user.password), &user.access_token)
-            .await,
+        app.delete_auth(
+            &format!("{path}?password={}", user.password),
+            &user.access_token,
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -377,24 +423,62 @@ async fn passkey_routes_refuse_bad_input_in_the_common_shape() {
     assert_eq!(status, 200);
     assert_eq!(body, json!({"available": true, "rp_id": "localhost"}));
 
-    let (status, body) = json_of(app.post_json("/api/v1/passkeys/register/options", &json!({})).await).await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (401, "UNAUTHORIZED"));
     let (status, body) = json_of(
-        app.post_json_auth("/api/v1/passkeys/register/options", &user.access_token, &json!({"authenticator_attachment": "usb"}))
+        app.post_json("/api/v1/passkeys/register/options", &json!({}))
             .await,
     )
     .await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (422, "VALIDATION_ERROR"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (401, "UNAUTHORIZED")
+    );
     let (status, body) = json_of(
-        app.post_json_auth("/api/v1/passkeys/register/verify", &user.access_token, &json!({"credential": "nope"}))
+        app.post_json_auth(
+            "/api/v1/passkeys/register/options",
+            &user.access_token,
+            &json!({"authenticator_attachment": "usb"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (422, "VALIDATION_ERROR")
+    );
+    let (status, body) = json_of(
+        app.post_json_auth(
+            "/api/v1/passkeys/register/verify",
+            &user.access_token,
+            &json!({"credential": "nope"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (422, "VALIDATION_ERROR")
+    );
+    let (status, body) = json_of(
+        app.post_json(
+            "/api/v1/passkeys/authenticate/options",
+            &json!({"email": "not an email"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (422, "VALIDATION_ERROR")
+    );
+    let (status, body) = json_of(
+        app.post_json("/api/v1/passkeys/authenticate/verify", &json!({}))
             .await,
     )
     .await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (422, "VALIDATION_ERROR"));
-    let (status, body) = json_of(app.post_json("/api/v1/passkeys/authenticate/options", &json!({"email": "not an email"})).await).await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (422, "VALIDATION_ERROR"));
-    let (status, body) = json_of(app.post_json("/api/v1/passkeys/authenticate/verify", &json!({})).await).await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (422, "VALIDATION_ERROR"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (422, "VALIDATION_ERROR")
+    );
     let (status, body) = json_of(
         app.post_json(
             "/api/v1/passkeys/authenticate/verify",
@@ -403,7 +487,10 @@ async fn passkey_routes_refuse_bad_input_in_the_common_shape() {
         .await,
     )
     .await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (401, "INVALID_CREDENTIALS"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (401, "INVALID_CREDENTIALS")
+    );
     let (status, body) = json_of(
         app.post_json(
             "/api/v1/passkeys/authenticate/verify?challenge=abc",
@@ -412,7 +499,10 @@ async fn passkey_routes_refuse_bad_input_in_the_common_shape() {
         .await,
     )
     .await;
-    assert_eq!((status, assert_error_shape(&body).as_str()), (401, "INVALID_CREDENTIALS"));
+    assert_eq!(
+        (status, assert_error_shape(&body).as_str()),
+        (401, "INVALID_CREDENTIALS")
+    );
 }
 
 #[tokio::test]

@@ -36,7 +36,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/mfa/validate-code", post(post_validate_code))
         .route("/api/v1/mfa/recovery-options", get(get_recovery_options))
-        .route("/api/v1/mfa/initiate-recovery", post(post_initiate_recovery))
+        .route(
+            "/api/v1/mfa/initiate-recovery",
+            post(post_initiate_recovery),
+        )
         .route("/api/v1/mfa/supported-methods", get(get_supported_methods))
         .route("/api/v1/mfa/challenge/verify", post(post_challenge_verify))
 }
@@ -217,9 +220,7 @@ pub struct RecoveryOptionsView {
 }
 
 /// The same answer for every address (and for none): it reveals nothing about accounts.
-pub async fn get_recovery_options(
-    Query(_query): Query<EmailQuery>,
-) -> Json<RecoveryOptionsView> {
+pub async fn get_recovery_options(Query(_query): Query<EmailQuery>) -> Json<RecoveryOptionsView> {
     Json(RecoveryOptionsView {
         recovery_available: true,
         methods: recovery::methods(),
@@ -272,7 +273,11 @@ pub async fn get_supported_methods() -> Json<MethodsView> {
         enabled: true,
     };
     Json(MethodsView {
-        methods: vec![method("totp"), method("backup_code"), method("email_recovery")],
+        methods: vec![
+            method("totp"),
+            method("backup_code"),
+            method("email_recovery"),
+        ],
     })
 }
 
@@ -301,7 +306,11 @@ pub async fn post_challenge_verify(
     let limit_key = format!("{}|{}", ip.0, secret_digest(&token));
     state
         .rate_limiter
-        .check("mfa_challenge", &limit_key, &state.config.rate_limits.signin)
+        .check(
+            "mfa_challenge",
+            &limit_key,
+            &state.config.rate_limits.signin,
+        )
         .await?;
     let signed_in = challenge::complete_sign_in(
         &state.core,

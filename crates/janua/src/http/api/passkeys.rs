@@ -26,8 +26,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/passkeys", get(get_passkeys))
         .route("/api/v1/passkeys/availability", get(get_availability))
-        .route("/api/v1/passkeys/register/options", post(post_register_options))
-        .route("/api/v1/passkeys/register/verify", post(post_register_verify))
+        .route(
+            "/api/v1/passkeys/register/options",
+            post(post_register_options),
+        )
+        .route(
+            "/api/v1/passkeys/register/verify",
+            post(post_register_verify),
+        )
         .route(
             "/api/v1/passkeys/authenticate/options",
             post(post_authenticate_options),
@@ -268,10 +274,19 @@ pub async fn patch_passkey(
         .required("name", body.name)
         .and_then(|n| problems.text("name", Some(n), MAX_NAME_LEN));
     if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        problems.add(janua_core::error::FieldError::new("name", "must not be empty"));
+        problems.add(janua_core::error::FieldError::new(
+            "name",
+            "must not be empty",
+        ));
     }
     problems.finish()?;
-    let record = manage::rename(&state.core, &principal, id, name.as_deref().unwrap_or_default()).await?;
+    let record = manage::rename(
+        &state.core,
+        &principal,
+        id,
+        name.as_deref().unwrap_or_default(),
+    )
+    .await?;
     Ok(Json(PasskeyView::from(record)))
 }
 
@@ -288,7 +303,14 @@ pub async fn delete_passkey(
     Query(query): Query<PasswordQuery>,
 ) -> Result<Json<MessageView>, ApiError> {
     let id: PasskeyId = path_id(&id)?;
-    manage::delete(&state.core, &principal, id, query.password.as_deref(), &context).await?;
+    manage::delete(
+        &state.core,
+        &principal,
+        id,
+        query.password.as_deref(),
+        &context,
+    )
+    .await?;
     Ok(Json(MessageView {
         message: "Passkey deleted successfully",
     }))
@@ -306,7 +328,10 @@ fn credential_field(problems: &mut Problems, value: Option<Value>) -> Option<Val
             None
         }
         None => {
-            problems.add(janua_core::error::FieldError::new("credential", "is required"));
+            problems.add(janua_core::error::FieldError::new(
+                "credential",
+                "is required",
+            ));
             None
         }
     }
