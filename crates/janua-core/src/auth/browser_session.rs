@@ -35,15 +35,15 @@ pub async fn open_browser_session(
         return Ok(BrowserSignIn::MfaRequired { mfa_token });
     }
     let browser = open_cookie_session(core, &user, AuthMethod::Password, client).await?;
-    Ok(BrowserSignIn::SignedIn(BrowserSignedIn {
+    Ok(BrowserSignIn::SignedIn(Box::new(BrowserSignedIn {
         user,
         opened: browser.opened,
         cookie_secret: browser.cookie_secret,
-    }))
+    })))
 }
 
 pub enum BrowserSignIn {
-    SignedIn(BrowserSignedIn),
+    SignedIn(Box<BrowserSignedIn>),
     MfaRequired { mfa_token: String },
 }
 

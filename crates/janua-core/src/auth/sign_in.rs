@@ -29,8 +29,8 @@ pub struct SignedIn {
 
 /// A sign-in either completes, or (MFA on) waits for a second factor (API.md §4).
 pub enum SignInOutcome {
-    SignedIn(SignedIn),
-    MfaRequired { user: User, mfa_token: String },
+    SignedIn(Box<SignedIn>),
+    MfaRequired { user: Box<User>, mfa_token: String },
 }
 
 pub async fn sign_in(
@@ -41,10 +41,13 @@ pub async fn sign_in(
     let user = verify_password_credentials(core, &request).await?;
     if mfa::challenge::required(core, user.id).await? {
         let mfa_token = mfa::challenge::issue(core, &user).await?;
-        return Ok(SignInOutcome::MfaRequired { user, mfa_token });
+        return Ok(SignInOutcome::MfaRequired {
+            user: Box::new(user),
+            mfa_token,
+        });
     }
     let opened = open_session(core, &user, AuthMethod::Password, client).await?;
-    Ok(SignInOutcome::SignedIn(SignedIn { user, opened }))
+    Ok(SignInOutcome::SignedIn(Box::new(SignedIn { user, opened })))
 }
 
 /// Checks the credentials (with lockout) and returns the user; opens nothing.

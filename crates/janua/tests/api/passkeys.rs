@@ -1,5 +1,5 @@
 //! Passkeys (API.md §8), black-box, with 1Password's software authenticator (`passkey-client`
-//! + `passkey-authenticator`, pure Rust) playing the browser and the device. The test app's
+//! and `passkey-authenticator`, pure Rust) playing the browser and the device. The test app's
 //! relying party is the default one: RP ID `localhost`, origin `http://localhost:8000`.
 
 use async_trait::async_trait;

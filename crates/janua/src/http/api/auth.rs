@@ -214,7 +214,7 @@ pub async fn post_signin(
             mfa_token: None,
         },
         sign_in::SignInOutcome::MfaRequired { user, mfa_token } => SignInResponse {
-            user: AuthUserView::from(&user),
+            user: AuthUserView::from(user.as_ref()),
             tokens: None,
             mfa_required: true,
             mfa_token: Some(mfa_token),
