@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Headless Chromium through the hosted sign-in page (tests/browser/login.mjs): starts Janua on a
+# Headless Chromium through the hosted sign-in page (tests/browser/login.mjs) and the MFA step
+# plus a passkey ceremony with a virtual authenticator (tests/browser/mfa.mjs): starts Janua on a
 # free loopback port with a throwaway SQLite database, signs a user up through the JSON API,
 # then lets Chromium open /api/v1/auth/login, take a screenshot, sign in and check
 # /api/v1/auth/session. Loopback only; bounded in time; exits non-zero on any failure.
@@ -53,7 +54,10 @@ base="http://127.0.0.1:$port"
 mkdir -p "$work/shots"
 
 echo "== starting janua on $base" >&2
+# Passkeys need a domain for their RP ID (browsers refuse IP addresses): the same server is
+# also reached as http://localhost:PORT, the WebAuthn origin.
 env ENVIRONMENT=development HOST=127.0.0.1 PORT="$port" BASE_URL="$base" \
+  WEBAUTHN_RP_ID=localhost WEBAUTHN_ORIGINS="http://localhost:$port" \
   DATABASE_URL="sqlite://$work/janua.db" \
   SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" \
   LOG_LEVEL=warn LOG_FORMAT=pretty SHUTDOWN_DRAIN_SECONDS=0 \
@@ -78,6 +82,8 @@ curl -fsS --max-time 10 -H 'content-type: application/json' \
 status=0
 JANUA_URL="$base" JANUA_EMAIL="$email" JANUA_PASSWORD="$password" SCREENSHOT_DIR="$work/shots" \
   timeout 120 node tests/browser/login.mjs || status=$?
+JANUA_URL="$base" JANUA_PASSKEY_URL="http://localhost:$port" \
+  timeout 120 node tests/browser/mfa.mjs || status=$?
 
 if [ -n "${SCREENSHOT_OUT:-}" ] && [ -f "$work/shots/login-page.png" ]; then
   mkdir -p "$(dirname "$SCREENSHOT_OUT")"
