@@ -8,10 +8,12 @@
 #      admin user list (a lag-tolerant read) returns every user, the replica served it
 #      (`janua_db_lag_tolerant_reads_total{pool="replica"}` grows and the replica shows a
 #      `janua` connection in pg_stat_activity), and the replica refuses writes (it is a standby).
-#   2. The replica is stopped (`pg_ctl -m immediate`, a crash). Admin list reads keep answering
+#   2. Replay is paused on the replica: the list is stale (replica) while a new user signs in
+#      and reads /me at once (read-after-write on the primary); replay resumes, it catches up.
+#   3. The replica is stopped (`pg_ctl -m immediate`, a crash). Admin list reads keep answering
 #      200 with every user (the primary serves them: `janua_db_replica_fallbacks_total` grows),
 #      /ready stays 200 (a replica is never a readiness dependency), sign-ups keep working.
-#   3. The replica starts again and catches up; within the dependency watch interval reads go
+#   4. The replica starts again and catches up; within the dependency watch interval reads go
 #      back to it (the replica counter grows again) and it sees the users written while it was
 #      down.
 #
@@ -140,6 +142,26 @@ drill_check "Janua holds connections on the replica" "pg_stat_activity: $conns" 
 refused="$(replica_psql "$DB" "INSERT INTO system_settings (key, value, updated_at) VALUES ('x', '1', now())" 2>&1 || true)"
 drill_check "the replica refuses writes" "${refused:0:60}" \
     "$(drill_bool grep -q 'read-only transaction' <<<"$refused")"
+
+# --- lag: replay paused on the replica ------------------------------------------------------
+# With replay paused the replica falls behind on purpose: the lag-tolerant list (replica) does
+# not show a new user yet, while that user's sign-in and /me (read-after-write) work at once
+# because they read the primary.
+replica_psql postgres "SELECT pg_wal_replay_pause()" >/dev/null
+lagging="$(drill_py users "$BASE" lagging 1 "$DRILL_TMP/users-lag.jsonl")" || true
+stale="$(list_reads 5 "$EXPECTED")"
+drill_check "with replay paused the list is the replica's (stale by one user)" "$stale" \
+    "$(drill_bool [ "$stale" = "ok=5 failed=0" ])"
+signin="$(drill_py signin-all "$BASE" "$DRILL_TMP/users-lag.jsonl" 2>/dev/null)" || true
+me="$(drill_py me "$BASE" "$DRILL_TMP/users-lag.jsonl" 2>/dev/null)" || true
+drill_check "the new user signs in and reads /me at once (primary)" "$lagging; $signin; $me" \
+    "$(drill_bool [ "$lagging $signin $me" = "ok=1 failed=0 ok=1 failed=0 ok=1 failed=0" ])"
+replica_psql postgres "SELECT pg_wal_replay_resume()" >/dev/null
+EXPECTED=$((EXPECTED + 1))
+wait_replayed || drill_die "the replica did not catch up after replay resumed"
+caught="$(list_reads 5 "$EXPECTED")"
+drill_check "after replay resumes the replica lists the new user" "$caught" \
+    "$(drill_bool [ "$caught" = "ok=5 failed=0" ])"
 
 # --- replica loss ---------------------------------------------------------------------------
 drill_log "stopping the replica (immediate, as a crash)"
