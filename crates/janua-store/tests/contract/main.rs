@@ -14,6 +14,7 @@ mod lockouts;
 mod mfa;
 mod one_time_tokens;
 mod passkeys;
+mod replicas;
 mod schema;
 mod sessions;
 mod settings;
