@@ -25,9 +25,21 @@ pub fn satisfied_by(amr: &[String]) -> bool {
         .any(|m| matches!(m.as_str(), "otp" | "hwk" | "mfa"))
 }
 
+/// For policies that require MFA (an organization's, API.md §1 `MFA_REQUIRED`): refuses a
+/// session whose `amr` shows no second factor.
+pub fn require(amr: &[String]) -> crate::error::Result<()> {
+    if satisfied_by(amr) {
+        Ok(())
+    } else {
+        Err(crate::error::Error::auth(
+            crate::error::AuthFailure::MfaRequired,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::satisfied_by;
+    use super::{require, satisfied_by};
 
     fn amr(values: &[&str]) -> Vec<String> {
         values.iter().map(|v| (*v).to_owned()).collect()
@@ -45,5 +57,16 @@ mod tests {
         assert!(satisfied_by(&amr(&["pwd", "otp", "mfa"])));
         assert!(satisfied_by(&amr(&["hwk", "user", "mfa"])));
         assert!(satisfied_by(&amr(&["hwk"])));
+    }
+
+    #[test]
+    fn require_refuses_a_single_factor_with_mfa_required() {
+        assert!(require(&amr(&["pwd", "otp", "mfa"])).is_ok());
+        assert!(matches!(
+            require(&amr(&["pwd"])),
+            Err(crate::error::Error::Auth(
+                crate::error::AuthFailure::MfaRequired
+            ))
+        ));
     }
 }

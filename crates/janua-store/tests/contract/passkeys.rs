@@ -32,8 +32,13 @@ async fn passkeys_are_listed_per_user_and_credential_ids_are_unique() {
         let other = create_user(&store, "pk2@example.com").await;
         let first = passkey(user.id, "cred-1", 1);
         store.add_passkey(&first, &[]).await.unwrap();
-        store.add_passkey(&passkey(user.id, "cred-2", 2), &[]).await.unwrap();
-        let taken = store.add_passkey(&passkey(other.id, "cred-1", 3), &[]).await;
+        store
+            .add_passkey(&passkey(user.id, "cred-2", 2), &[])
+            .await
+            .unwrap();
+        let taken = store
+            .add_passkey(&passkey(other.id, "cred-1", 3), &[])
+            .await;
         assert!(matches!(taken, Err(Error::Conflict { .. })), "{taken:?}");
 
         let listed = store.list_passkeys(user.id).await.unwrap();
@@ -44,7 +49,10 @@ async fn passkeys_are_listed_per_user_and_credential_ids_are_unique() {
             store.find_passkey_by_credential_id("cred-1").await.unwrap(),
             Some(first)
         );
-        assert_eq!(store.find_passkey_by_credential_id("nope").await.unwrap(), None);
+        assert_eq!(
+            store.find_passkey_by_credential_id("nope").await.unwrap(),
+            None
+        );
     })
     .await;
 }
@@ -56,9 +64,19 @@ async fn a_use_is_recorded_only_against_the_expected_sign_count() {
         let key = passkey(user.id, "cred-c", 1);
         store.add_passkey(&key, &[]).await.unwrap();
         let updated = json!({"cred": {"counter": 1}});
-        assert!(store.record_passkey_use(key.id, 0, 1, &updated, at(5), &[]).await.unwrap());
-        assert!(!store.record_passkey_use(key.id, 0, 1, &updated, at(6), &[]).await.unwrap());
-        let stored = store.find_passkey_by_credential_id("cred-c").await.unwrap().unwrap();
+        assert!(store
+            .record_passkey_use(key.id, 0, 1, &updated, at(5), &[])
+            .await
+            .unwrap());
+        assert!(!store
+            .record_passkey_use(key.id, 0, 1, &updated, at(6), &[])
+            .await
+            .unwrap());
+        let stored = store
+            .find_passkey_by_credential_id("cred-c")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((stored.sign_count, stored.last_used_at), (1, Some(at(5))));
         assert_eq!(stored.passkey, updated);
     })
@@ -72,8 +90,18 @@ async fn only_the_owner_renames_or_deletes() {
         let other = create_user(&store, "not-own@example.com").await;
         let key = passkey(user.id, "cred-o", 1);
         store.add_passkey(&key, &[]).await.unwrap();
-        assert_eq!(store.rename_passkey(other.id, key.id, "Mine", at(2)).await.unwrap(), None);
-        let renamed = store.rename_passkey(user.id, key.id, "Phone", at(2)).await.unwrap().unwrap();
+        assert_eq!(
+            store
+                .rename_passkey(other.id, key.id, "Mine", at(2))
+                .await
+                .unwrap(),
+            None
+        );
+        let renamed = store
+            .rename_passkey(user.id, key.id, "Phone", at(2))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(renamed.name, "Phone");
         assert!(!store.delete_passkey(other.id, key.id, &[]).await.unwrap());
         assert!(store.delete_passkey(user.id, key.id, &[]).await.unwrap());

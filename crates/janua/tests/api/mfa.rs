@@ -717,3 +717,59 @@ async fn mfa_routes_refuse_bad_input_in_the_common_shape() {
         (422, "VALIDATION_ERROR")
     );
 }
+
+/// `SELECT COUNT(*)` on the app's own database (either backend); `sql` holds no user input.
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    use sqlx::Connection;
+    let url = &app.backend.database_url;
+    if app.backend.is_postgres() {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn enabling_using_and_disabling_mfa_is_audited_with_webhook_events() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let (_, codes) = enable_and_verify(&app, &user).await;
+    let token = mfa_token(&app, &user).await;
+    let (status, _) = challenge(&app, &token, "000000-not-a-code").await;
+    assert_eq!(status, 401);
+    let (status, _) = challenge(&app, &token, &codes[0]).await;
+    assert_eq!(status, 200);
+    let (status, _) = json_of(
+        app.post_json_auth(
+            "/api/v1/mfa/disable",
+            &user.access_token,
+            &json!({"password": user.password}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let id = &user.id;
+    let audited = |action: &str, outcome: &str| {
+        format!(
+            "SELECT COUNT(*) FROM audit_logs WHERE action = '{action}' AND outcome = '{outcome}' \
+             AND target_type = 'user' AND target_id = '{id}'"
+        )
+    };
+    assert_eq!(count(&app, &audited("mfa.enabled", "success")).await, 1);
+    assert_eq!(count(&app, &audited("mfa.verified", "success")).await, 1);
+    assert_eq!(
+        count(&app, &audited("mfa.verification_failed", "failure")).await,
+        1
+    );
+    assert_eq!(count(&app, &audited("mfa.disabled", "success")).await, 1);
+    for event in ["mfa.enabled", "mfa.disabled"] {
+        let sql = format!(
+            "SELECT COUNT(*) FROM outbox_events WHERE event_type = '{event}' AND user_id = '{id}'"
+        );
+        assert_eq!(count(&app, &sql).await, 1, "{event}");
+    }
+}
