@@ -773,3 +773,54 @@ async fn enabling_using_and_disabling_mfa_is_audited_with_webhook_events() {
         assert_eq!(count(&app, &sql).await, 1, "{event}");
     }
 }
+
+#[tokio::test]
+async fn the_mfa_step_resumes_a_stored_authorization_request() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let (secret, _) = enable_and_verify(&app, &user).await;
+    let browser = Browser::new(&app);
+    let token = browser
+        .form_token("/api/v1/auth/login?auth_request_id=req-123&client_id=app-1&client_name=App")
+        .await;
+    let response = browser
+        .post_form(
+            "/api/v1/auth/login-form",
+            &[
+                ("email", user.email.as_str()),
+                ("password", user.password.as_str()),
+                ("csrf_token", &token),
+                ("auth_request_id", "req-123"),
+                ("client_id", "app-1"),
+                ("client_name", "App"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("id=\"login-mfa-form\"") && html.contains("App"),
+        "{html}"
+    );
+    assert_eq!(
+        hidden_field(&html, "auth_request_id").as_deref(),
+        Some("req-123")
+    );
+    let fields = [
+        ("mfa_token", hidden_field(&html, "mfa_token").unwrap()),
+        ("csrf_token", hidden_field(&html, "csrf_token").unwrap()),
+        ("auth_request_id", "req-123".to_owned()),
+        ("client_id", "app-1".to_owned()),
+        ("code", code_at(&app, &secret, 0)),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = browser
+        .post_form("/api/v1/auth/login-mfa-form", &fields)
+        .await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        response.headers()["location"],
+        "/api/v1/oauth/authorize?auth_request_id=req-123"
+    );
+    assert!(browser.cookie("janua_session").is_some());
+}

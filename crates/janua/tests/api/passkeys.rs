@@ -527,3 +527,49 @@ async fn options_on_one_instance_and_verify_on_another() {
     let (status, _) = verify(&b, &session, &assertion).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_user_with_totp_signs_in_with_a_passkey_without_a_code() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let mut client = device(None);
+    let (status, _) = register(&app, &app, &user, &mut client).await;
+    assert_eq!(status, 200);
+    let (status, body) = json_of(
+        app.post_json_auth(
+            "/api/v1/mfa/enable",
+            &user.access_token,
+            &json!({"password": user.password}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let secret = body["secret"].as_str().unwrap();
+    let seed = totp_rs::Secret::try_from_base32(secret).unwrap();
+    let totp = totp_rs::Builder::new()
+        .with_secret(seed)
+        .build_noncompliant();
+    let now = {
+        use janua_core::clock::Clock;
+        u64::try_from(app.clock.now().timestamp()).unwrap()
+    };
+    let (status, _) = json_of(
+        app.post_json_auth(
+            "/api/v1/mfa/verify",
+            &user.access_token,
+            &json!({"code": totp.generate(now).to_string()}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The password alone now stops at the challenge; the passkey does not.
+    let (_, body) = json_of(app.sign_in(&user.email, &user.password).await).await;
+    assert_eq!(body["mfa_required"], true);
+    let (session, options) = auth_options(&app, Some(&user.email)).await;
+    let assertion = assert_with(&mut client, ORIGIN, &options).await;
+    let (status, body) = verify(&app, &session, &assertion).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+}

@@ -7,6 +7,7 @@ use axum::routing::{get, patch, post};
 use axum::Router;
 use janua_core::auth::email::Email;
 use janua_core::clock::format_timestamp;
+use janua_core::crypto::secret_digest;
 use janua_core::ids::PasskeyId;
 use janua_core::passkeys::registration::{Attachment, MAX_NAME_LEN};
 use janua_core::passkeys::store::PasskeyRecord;
@@ -223,11 +224,15 @@ pub async fn post_authenticate_verify(
     let Some(credential) = credential else {
         return Err(ApiError::internal("validated fields missing"));
     };
+    // Per IP and credential, as sign-in is per IP and email: an office behind one address is
+    // not locked out by one person's failures.
+    let credential_id = credential["id"].as_str().unwrap_or_default();
+    let limit_key = format!("{}|{}", ip.0, secret_digest(credential_id));
     state
         .rate_limiter
         .check(
             "passkey_verify",
-            &ip.0.to_string(),
+            &limit_key,
             &state.config.rate_limits.signin,
         )
         .await?;
