@@ -824,3 +824,24 @@ async fn the_mfa_step_resumes_a_stored_authorization_request() {
     );
     assert!(browser.cookie("janua_session").is_some());
 }
+
+#[tokio::test]
+async fn codes_from_a_signed_in_user_are_rate_limited() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    enable(&app, &user).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let (status, _) = json_of(
+            app.post_json_auth(
+                "/api/v1/mfa/verify",
+                &user.access_token,
+                &json!({"code": "12345"}),
+            )
+            .await,
+        )
+        .await;
+        statuses.push(status);
+    }
+    assert_eq!(statuses, vec![400, 400, 400, 400, 400, 429]);
+}

@@ -111,6 +111,7 @@ pub async fn post_verify(
         .required("code", body.code)
         .and_then(|c| problems.text("code", Some(c), MAX_CODE_LEN));
     problems.finish()?;
+    limit_codes(&state, &principal).await?;
     totp::verify(&state.core, &principal, &code.unwrap_or_default(), &context).await?;
     Ok(Json(MessageView {
         message: "MFA successfully enabled",
@@ -133,6 +134,9 @@ pub async fn post_disable(
     let password = password_field(&mut problems, body.password);
     let code = problems.text("code", body.code, MAX_CODE_LEN);
     problems.finish()?;
+    if code.is_some() {
+        limit_codes(&state, &principal).await?;
+    }
     totp::disable(
         &state.core,
         &principal,
@@ -196,6 +200,7 @@ pub async fn post_validate_code(
         .required("code", query.code)
         .and_then(|c| problems.text("code", Some(c), MAX_CODE_LEN));
     problems.finish()?;
+    limit_codes(&state, &principal).await?;
     let valid =
         totp::validate(&state.core, &principal, &code.unwrap_or_default(), &context).await?;
     Ok(Json(ValidView {
@@ -339,4 +344,20 @@ fn password_field(problems: &mut Problems, value: Option<String>) -> Option<Stri
         return None;
     }
     Some(value)
+}
+
+/// Codes checked for a signed-in user (enrolment, validation, disabling) are limited like
+/// sign-ins, per user: six digits must not be guessable with a stolen access token.
+async fn limit_codes(
+    state: &AppState,
+    principal: &janua_core::auth::principal::UserPrincipal,
+) -> Result<(), ApiError> {
+    state
+        .rate_limiter
+        .check(
+            "mfa_code",
+            &principal.user_id.to_string(),
+            &state.config.rate_limits.signin,
+        )
+        .await
 }
