@@ -15,6 +15,7 @@ mod keys;
 mod mail;
 mod metrics;
 mod mfa;
+mod mfa_sign_in;
 mod middleware;
 mod pages;
 mod passkeys;

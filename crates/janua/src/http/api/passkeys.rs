@@ -183,8 +183,6 @@ pub struct AuthenticateVerifyBody {
     credential: Option<Value>,
     #[serde(rename = "sessionId")]
     session_id: Option<String>,
-    #[allow(dead_code)]
-    email: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
