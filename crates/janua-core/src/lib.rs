@@ -15,6 +15,7 @@
 //! - [`settings`]: runtime system settings (key/value, admin-managed).
 //! - [`jobs`]: the durable job queue (`JobStore`) and retry schedules.
 //! - [`mail`]: the mails Janua sends, the `Mailer` port, and enqueuing mail as jobs.
+//! - [`oidc`]: the OAuth 2.0 / OpenID Connect provider: clients, authorize, tokens, device flow.
 //! - [`tokens`]: the JWT key ring (generation, rotation, JWKS, signing and verification).
 //! - [`health`]: readiness checks over the ports.
 
@@ -28,6 +29,7 @@ pub mod health;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod oidc;
 pub mod ports;
 pub mod settings;
 pub mod tokens;

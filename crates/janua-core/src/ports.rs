@@ -13,6 +13,7 @@ use crate::audit::store::AuditStore;
 use crate::auth::store::AuthStore;
 use crate::error::Result;
 use crate::jobs::store::JobStore;
+use crate::oidc::store::OAuthStore;
 use crate::settings::SettingsStore;
 use crate::tokens::store::SigningKeyStore;
 
@@ -73,12 +74,12 @@ pub trait SystemStore: Send + Sync {
 
 /// Everything core needs from storage.
 pub trait Store:
-    SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+    SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore + OAuthStore
 {
 }
 
 impl<T> Store for T where
-    T: SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+    T: SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore + OAuthStore
 {
 }
 

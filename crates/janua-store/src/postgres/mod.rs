@@ -5,6 +5,8 @@
 //! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED`.
+//! - `oauth`, `oauth_clients`, `oauth_flows`: the OAuth provider's clients, secrets, requests,
+//!   codes, grant sessions, consents and device codes.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list.
@@ -18,6 +20,9 @@ mod auth;
 mod avatars;
 mod jobs;
 mod lockouts;
+mod oauth;
+mod oauth_clients;
+mod oauth_flows;
 mod one_time_tokens;
 mod sessions;
 mod settings;

@@ -18,7 +18,7 @@ use sqlx::{Postgres, Transaction};
 use super::PgStore;
 use crate::errors::from_sqlx;
 
-const SESSION_COLUMNS: &str = "id, user_id, ip_address, user_agent, device_name, device_type, \
+pub(super) const SESSION_COLUMNS: &str = "id, user_id, ip_address, user_agent, device_name, device_type, \
      browser, os, amr, auth_time, created_at, last_activity_at, expires_at, \
      absolute_expires_at, revoked_at, revoked_reason";
 
@@ -26,7 +26,7 @@ const REFRESH_TOKEN_COLUMNS: &str =
     "id, session_id, family_id, user_id, created_at, expires_at, used_at, revoked_at";
 
 #[derive(sqlx::FromRow)]
-struct SessionRow {
+pub(super) struct SessionRow {
     id: uuid::Uuid,
     user_id: uuid::Uuid,
     ip_address: Option<String>,

@@ -6,6 +6,8 @@
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims through the single writer.
+//! - `oauth`, `oauth_clients`, `oauth_flows`: the OAuth provider's clients, secrets, requests,
+//!   codes, grant sessions, consents and device codes.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list.
@@ -20,6 +22,9 @@ mod avatars;
 pub(crate) mod codec;
 mod jobs;
 mod lockouts;
+mod oauth;
+mod oauth_clients;
+mod oauth_flows;
 mod one_time_tokens;
 mod sessions;
 mod settings;

@@ -16,7 +16,7 @@ use super::users::decode_uuid;
 use super::SqliteStore;
 use crate::errors::from_sqlx;
 
-const SESSION_COLUMNS: &str = "id, user_id, ip_address, user_agent, device_name, device_type, \
+pub(super) const SESSION_COLUMNS: &str = "id, user_id, ip_address, user_agent, device_name, device_type, \
      browser, os, amr, auth_time, created_at, last_activity_at, expires_at, \
      absolute_expires_at, revoked_at, revoked_reason";
 
@@ -24,7 +24,7 @@ const REFRESH_TOKEN_COLUMNS: &str =
     "id, session_id, family_id, user_id, created_at, expires_at, used_at, revoked_at";
 
 #[derive(sqlx::FromRow)]
-struct SessionRow {
+pub(super) struct SessionRow {
     id: String,
     user_id: String,
     ip_address: Option<String>,
