@@ -202,10 +202,12 @@ impl App {
                 cache_is_shared: config.cache.uses_redis(),
                 clock: clock.clone(),
                 signer: Arc::new(signer),
+                keys: keys.clone(),
             },
         )?;
         crate::bootstrap::run(&config, &core).await?;
         let pages = Pages::from_config(&config).context("loading the page templates")?;
+        let discovery = crate::http::oidc::discovery::metadata(&config.tokens.issuer);
         let state = AppState {
             core: Arc::new(core),
             pages: Arc::new(pages),
@@ -218,6 +220,7 @@ impl App {
             clock,
             mailer,
             mail_renderer: Arc::new(mail_renderer),
+            discovery,
             keys,
             lifecycle: Lifecycle::default(),
             metrics,
@@ -308,7 +311,7 @@ pub async fn core_for_cli(config: &Config) -> anyhow::Result<janua_core::context
         .context("opening the database (check DATABASE_URL; `janua doctor` explains)")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let keys = Arc::new(build_key_ring(config, store.as_ref(), clock.clone()).await?);
-    let signer = access_signer(config, keys)?;
+    let signer = access_signer(config, keys.clone())?;
     build_core(
         config,
         Ports {
@@ -317,6 +320,7 @@ pub async fn core_for_cli(config: &Config) -> anyhow::Result<janua_core::context
             cache_is_shared: false,
             clock,
             signer: Arc::new(signer),
+            keys,
         },
     )
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub pages: Arc<Pages>,
     /// Signs and verifies every JWT; serves the JWKS.
     pub keys: Arc<KeyRing>,
+    /// The OpenID Provider Metadata document, serialized once at start-up.
+    pub discovery: bytes::Bytes,
     pub lifecycle: Lifecycle,
     pub metrics: PrometheusHandle,
     pub proxies: Arc<TrustedProxies>,

@@ -32,6 +32,8 @@ pub struct LoginQuery {
     client_id: Option<String>,
     client_name: Option<String>,
     next: Option<String>,
+    /// OIDC `login_hint` from the authorize endpoint: pre-fills the email field.
+    login_hint: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,13 +113,21 @@ pub async fn get_login(
     headers: HeaderMap,
     PageQuery(query): PageQuery<LoginQuery>,
 ) -> Response {
+    let hint = short_text(query.login_hint.clone(), MAX_EMAIL_LEN);
     let carried = Carried::new(&state.pages, query);
     if let (Some(next), None) = (&carried.next, &carried.auth_request_id) {
         if signed_in(&state, &headers).await {
             return redirect(next, None);
         }
     }
-    login_form(&state, &headers, StatusCode::OK, &carried, None, None)
+    login_form(
+        &state,
+        &headers,
+        StatusCode::OK,
+        &carried,
+        hint.as_deref(),
+        None,
+    )
 }
 
 /// `POST /api/v1/auth/login-form`.
@@ -134,6 +144,7 @@ pub async fn post_login_form(
             client_id: form.client_id,
             client_name: form.client_name,
             next: form.next,
+            login_hint: None,
         },
     );
     let email = form.email.map(|e| e.trim().to_owned()).unwrap_or_default();

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod avatars;
 pub mod fields;
+pub mod oauth_clients;
 pub mod sessions;
 pub mod users;
 
@@ -14,6 +15,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
         .merge(avatars::routes())
+        .merge(oauth_clients::routes())
         .merge(sessions::routes())
         .merge(users::routes())
 }
