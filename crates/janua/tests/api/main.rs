@@ -14,6 +14,7 @@ mod helpers;
 mod keys;
 mod mail;
 mod metrics;
+mod oidc_flow;
 mod middleware;
 mod pages;
 mod sessions;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod backend;
+pub mod oauth;
 pub mod pages;
 pub mod smtp;
 
