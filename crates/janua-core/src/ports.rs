@@ -79,7 +79,13 @@ pub trait Store:
 }
 
 impl<T> Store for T where
-    T: SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore + OAuthStore
+    T: SystemStore
+        + SettingsStore
+        + AuthStore
+        + AuditStore
+        + JobStore
+        + SigningKeyStore
+        + OAuthStore
 {
 }
 

@@ -42,10 +42,7 @@ macro_rules! impl_oauth_store {
                 $store::find_client_by(self, lookup).await
             }
 
-            async fn list_clients(
-                &self,
-                query: &ClientQuery,
-            ) -> Result<(Vec<OAuthClient>, u64)> {
+            async fn list_clients(&self, query: &ClientQuery) -> Result<(Vec<OAuthClient>, u64)> {
                 $store::list_clients(self, query).await
             }
 
@@ -57,11 +54,7 @@ macro_rules! impl_oauth_store {
                 $store::update_client(self, client, audit).await
             }
 
-            async fn delete_client(
-                &self,
-                id: OAuthClientId,
-                audit: &[AuditEntry],
-            ) -> Result<bool> {
+            async fn delete_client(&self, id: OAuthClientId, audit: &[AuditEntry]) -> Result<bool> {
                 $store::delete_client(self, id, audit).await
             }
 

@@ -112,13 +112,20 @@ async fn trusted_client(
         .clone();
     let redirect_uri = redirect_uri.ok_or_else(|| no_redirect("redirect_uri is required"))?;
     if !client.spec.has_redirect_uri(redirect_uri) {
-        return Err(no_redirect("redirect_uri is not registered for this client"));
+        return Err(no_redirect(
+            "redirect_uri is not registered for this client",
+        ));
     }
     Ok((client, redirect_uri.to_owned()))
 }
 
 /// The redirect carrying an error (with `state` and `iss`).
-pub fn error_redirect(core: &Core, redirect_uri: &str, state: Option<&str>, error: &OAuthError) -> String {
+pub fn error_redirect(
+    core: &Core,
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &OAuthError,
+) -> String {
     with_params(
         redirect_uri,
         &[
@@ -182,7 +189,9 @@ fn parse_request(
         return Err(OAuthError::invalid_scope("scope is required"));
     }
     if !scopes.is_subset_of(&client.spec.allowed_scopes) {
-        return Err(OAuthError::invalid_scope("a requested scope is not allowed for this client"));
+        return Err(OAuthError::invalid_scope(
+            "a requested scope is not allowed for this client",
+        ));
     }
     let challenge = optional(params.code_challenge);
     let method = optional(params.code_challenge_method);
@@ -207,17 +216,16 @@ fn parse_request(
     if let Some(p) = &prompt {
         let values: Vec<&str> = p.split(' ').filter(|v| !v.is_empty()).collect();
         if values.contains(&"none") && values.len() > 1 {
-            return Err(OAuthError::invalid_request("prompt=none cannot be combined"));
+            return Err(OAuthError::invalid_request(
+                "prompt=none cannot be combined",
+            ));
         }
     }
     let max_age = match optional(params.max_age) {
         None => None,
-        Some(raw) => Some(
-            raw.parse::<i64>()
-                .ok()
-                .filter(|v| *v >= 0)
-                .ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer"))?,
-        ),
+        Some(raw) => Some(raw.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+            OAuthError::invalid_request("max_age must be a non-negative integer")
+        })?),
     };
     let login_hint = optional(params.login_hint).filter(|h| h.len() <= MAX_HINT_LEN);
     Ok(AuthorizationRequest {
@@ -266,8 +274,12 @@ pub async fn authorize(
     params: AuthorizeParams,
     browser: Option<Browser>,
 ) -> Result<AuthorizeOutcome, AuthorizeError> {
-    let (client, redirect_uri) =
-        trusted_client(core, params.client_id.as_deref(), params.redirect_uri.as_deref()).await?;
+    let (client, redirect_uri) = trusted_client(
+        core,
+        params.client_id.as_deref(),
+        params.redirect_uri.as_deref(),
+    )
+    .await?;
     let now = core.clock.now();
     let id_token_hint = optional(params.id_token_hint.clone());
     let state = optional(params.state.clone()).filter(|s| s.len() <= MAX_STATE_LEN);
@@ -287,7 +299,8 @@ pub async fn authorize(
         Some(hint) => match hinted_subject(core, &client, &hint) {
             Some(sub) => Some(sub),
             None if has_prompt(&request, "none") => {
-                let error = OAuthError::new(OAuthErrorCode::LoginRequired, "id_token_hint is not valid");
+                let error =
+                    OAuthError::new(OAuthErrorCode::LoginRequired, "id_token_hint is not valid");
                 return Ok(AuthorizeOutcome::Redirect(error_redirect(
                     core,
                     &request.redirect_uri,
@@ -313,12 +326,17 @@ pub async fn resume(
         .get_client(request.client)
         .await?
         .filter(|c| c.spec.is_active)
-        .ok_or_else(|| AuthorizeError::NoRedirect(OAuthError::invalid_client("unknown or disabled client")))?;
+        .ok_or_else(|| {
+            AuthorizeError::NoRedirect(OAuthError::invalid_client("unknown or disabled client"))
+        })?;
     decide(core, client, request, browser, true, None).await
 }
 
 /// A parked request that is neither consumed nor expired.
-pub async fn live_request(core: &Core, request_id: &str) -> Result<AuthorizationRequest, AuthorizeError> {
+pub async fn live_request(
+    core: &Core,
+    request_id: &str,
+) -> Result<AuthorizationRequest, AuthorizeError> {
     let expired = || no_redirect("the authorization request is unknown or expired; start again");
     let id = uuid::Uuid::try_parse(request_id).map_err(|_| expired())?;
     let request = core
@@ -380,7 +398,9 @@ async fn decide(
         });
     }
     let Some(browser) = browser else {
-        return Err(AuthorizeError::Internal(crate::Error::internal("no browser after login check")));
+        return Err(AuthorizeError::Internal(crate::Error::internal(
+            "no browser after login check",
+        )));
     };
     let asked_for_consent = has_prompt(&request, "consent");
     let consented = client.spec.is_first_party
@@ -398,7 +418,12 @@ async fn decide(
             client: Box::new(client),
         });
     }
-    if parked && !core.store.consume_authorization_request(request.id, now).await? {
+    if parked
+        && !core
+            .store
+            .consume_authorization_request(request.id, now)
+            .await?
+    {
         return Err(no_redirect("the authorization request was already used"));
     }
     let url = issue_code(core, &client, &request, &browser).await?;

@@ -30,7 +30,12 @@ pub struct ClientCache {
 }
 
 impl ClientCache {
-    fn fresh(&self, client_id: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Option<Arc<CachedClient>> {
+    fn fresh(
+        &self,
+        client_id: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Option<Arc<CachedClient>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         entries
             .get(client_id)
@@ -56,7 +61,10 @@ impl ClientCache {
 /// The client `client_id` with its secrets, from the cache when fresh.
 pub async fn load_client(core: &Core, client_id: &str) -> Result<Option<Arc<CachedClient>>> {
     let now = core.clock.now();
-    if let Some(hit) = core.oauth_clients.fresh(client_id, now, core.oauth.client_cache_ttl) {
+    if let Some(hit) = core
+        .oauth_clients
+        .fresh(client_id, now, core.oauth.client_cache_ttl)
+    {
         return Ok(Some(hit));
     }
     let Some(client) = core.store.find_client(client_id).await? else {

@@ -64,8 +64,16 @@ pub async fn rotate_secret(
     let now = core.clock.now();
     let generated = generate_secret(client.id, now);
     let expire_at = now + Duration::hours(grace_hours);
-    let details = serde_json::json!({"client_id": client.client_id, "grace_period_hours": grace_hours});
-    let entries = [entry("oauth_client.secret_rotated", manager, &client, context, now, details)];
+    let details =
+        serde_json::json!({"client_id": client.client_id, "grace_period_hours": grace_hours});
+    let entries = [entry(
+        "oauth_client.secret_rotated",
+        manager,
+        &client,
+        context,
+        now,
+        details,
+    )];
     core.store
         .rotate_client_secret(&generated.row, expire_at, &entries)
         .await?;
@@ -110,7 +118,14 @@ pub async fn revoke_secret(
     }
     let now = core.clock.now();
     let details = serde_json::json!({"client_id": client.client_id, "secret_id": secret_id});
-    let entries = [entry("oauth_client.secret_revoked", manager, &client, context, now, details)];
+    let entries = [entry(
+        "oauth_client.secret_revoked",
+        manager,
+        &client,
+        context,
+        now,
+        details,
+    )];
     core.store
         .revoke_client_secrets(client.id, Some(secret_id), now, &entries)
         .await?;
@@ -128,7 +143,14 @@ pub async fn revoke_old_secrets(
     let client = get_managed_client(core, manager, id).await?;
     let now = core.clock.now();
     let details = serde_json::json!({"client_id": client.client_id, "all_old": true});
-    let entries = [entry("oauth_client.secret_revoked", manager, &client, context, now, details)];
+    let entries = [entry(
+        "oauth_client.secret_revoked",
+        manager,
+        &client,
+        context,
+        now,
+        details,
+    )];
     let count = core
         .store
         .revoke_client_secrets(client.id, None, now, &entries)

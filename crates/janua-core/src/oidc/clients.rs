@@ -56,7 +56,10 @@ impl ClientSpec {
             name: name.into(),
             description: None,
             redirect_uris: Vec::new(),
-            allowed_scopes: scopes::DEFAULT_ALLOWED.iter().map(|s| (*s).to_owned()).collect(),
+            allowed_scopes: scopes::DEFAULT_ALLOWED
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             grant_types: vec![
                 GRANT_AUTHORIZATION_CODE.to_owned(),
                 GRANT_REFRESH_TOKEN.to_owned(),
@@ -118,16 +121,30 @@ impl ClientSpec {
             }
         }
         if self.allowed_scopes.iter().any(|s| s == scopes::ADMIN) && !privileged {
-            bad("allowed_scopes", "only administrators may grant the admin scope");
+            bad(
+                "allowed_scopes",
+                "only administrators may grant the admin scope",
+            );
         }
         if self.is_first_party && !privileged {
-            bad("is_first_party", "only administrators may create first-party clients");
+            bad(
+                "is_first_party",
+                "only administrators may create first-party clients",
+            );
         }
-        if self.grant_types.is_empty() || self.grant_types.iter().any(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        if self.grant_types.is_empty()
+            || self
+                .grant_types
+                .iter()
+                .any(|g| !GRANT_TYPES.contains(&g.as_str()))
+        {
             bad("grant_types", "must be a non-empty subset of authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code");
         }
         if !self.is_confidential && self.allows_grant(GRANT_CLIENT_CREDENTIALS) {
-            bad("grant_types", "client_credentials needs a confidential client");
+            bad(
+                "grant_types",
+                "client_credentials needs a confidential client",
+            );
         }
         if let Some(a) = &self.audience {
             if a.trim().is_empty() || a.len() > MAX_AUDIENCE_LEN || has_control(a) {
@@ -139,7 +156,10 @@ impl ClientSpec {
                 bad("client_key", "must be 1 to 255 characters");
             }
         }
-        for (field, url) in [("logo_url", &self.logo_url), ("website_url", &self.website_url)] {
+        for (field, url) in [
+            ("logo_url", &self.logo_url),
+            ("website_url", &self.website_url),
+        ] {
             if let Some(url) = url {
                 if !is_web_url(url) {
                     bad(field, "must be an http(s) URL");
@@ -172,7 +192,12 @@ fn is_loopback_host(host: &str) -> bool {
 /// https, http on loopback, or a private-use scheme (`com.example.app:/cb`, RFC 8252 §7.1) for
 /// public clients; never a fragment, userinfo or whitespace.
 pub fn valid_redirect_uri(uri: &str, confidential: bool) -> bool {
-    if uri.len() > MAX_URL_LEN || uri.is_empty() || has_control(uri) || uri.contains(' ') || uri.contains('#') {
+    if uri.len() > MAX_URL_LEN
+        || uri.is_empty()
+        || has_control(uri)
+        || uri.contains(' ')
+        || uri.contains('#')
+    {
         return false;
     }
     let Some((scheme, rest)) = uri.split_once(':') else {
@@ -223,7 +248,8 @@ fn valid_allowed_scope(scope: &str) -> bool {
     let part = |p: &str| {
         !p.is_empty()
             && p.len() <= 50
-            && p.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
     };
     matches!(scope.split_once(':'), Some((res, action)) if part(res) && part(action))
 }
@@ -232,7 +258,9 @@ fn valid_allowed_scope(scope: &str) -> bool {
 pub fn valid_pinned_client_id(client_id: &str) -> bool {
     client_id.strip_prefix("jnc_").is_some_and(|rest| {
         (8..=56).contains(&rest.len())
-            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     })
 }
 

@@ -44,7 +44,11 @@ pub async fn answer_consent(
         .filter(|c| c.spec.is_active)
         .ok_or(Error::auth(AuthFailure::InvalidToken))?;
     let now = core.clock.now();
-    if !core.store.consume_authorization_request(request.id, now).await? {
+    if !core
+        .store
+        .consume_authorization_request(request.id, now)
+        .await?
+    {
         return Err(Error::auth(AuthFailure::InvalidToken));
     }
     let actor = Actor::user(browser.user.id, Some(&browser.user.email));

@@ -6,6 +6,7 @@
 use rand::Rng;
 
 use crate::audit::{Actor, AuditEntry, RequestContext};
+use crate::auth::users::User;
 use crate::context::Core;
 use crate::crypto::{random_token, secret_digest};
 use crate::error::{AuthFailure, Error, Result};
@@ -14,7 +15,6 @@ use crate::oidc::clients::{OAuthClient, GRANT_DEVICE_CODE};
 use crate::oidc::error::OAuthError;
 use crate::oidc::scopes::Scopes;
 use crate::oidc::store::{DeviceCode, DeviceCodeStatus};
-use crate::auth::users::User;
 
 /// Consonants only (RFC 8628 §6.1): no vowels, so no words; no easily confused letters.
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
@@ -63,14 +63,18 @@ pub async fn start_device_authorization(
     let entry = authenticate_client(core, credentials, true).await?;
     let client = &entry.client;
     if !client.spec.allows_grant(GRANT_DEVICE_CODE) {
-        return Err(OAuthError::unauthorized_client("this client may not use the device grant").into());
+        return Err(
+            OAuthError::unauthorized_client("this client may not use the device grant").into(),
+        );
     }
     let scopes = match scope.filter(|s| !s.trim().is_empty()) {
         None => Scopes::from_list(&client.spec.allowed_scopes),
         Some(raw) => Scopes::parse(raw)?,
     };
     if !scopes.is_subset_of(&client.spec.allowed_scopes) {
-        return Err(OAuthError::invalid_scope("a requested scope is not allowed for this client").into());
+        return Err(
+            OAuthError::invalid_scope("a requested scope is not allowed for this client").into(),
+        );
     }
     let now = core.clock.now();
     let device_code = random_token(32);
@@ -101,10 +105,7 @@ pub async fn start_device_authorization(
 }
 
 /// A pending, unexpired device request for a typed user code, with its client.
-pub async fn pending_device_request(
-    core: &Core,
-    typed: &str,
-) -> Result<(DeviceCode, OAuthClient)> {
+pub async fn pending_device_request(core: &Core, typed: &str) -> Result<(DeviceCode, OAuthClient)> {
     let invalid = || Error::auth(AuthFailure::InvalidToken);
     let code = normalize_user_code(typed).ok_or_else(invalid)?;
     let record = core
@@ -149,10 +150,15 @@ pub async fn decide_device_request(
     } else {
         "oauth_device.denied"
     };
-    let entry = AuditEntry::new(action, Actor::user(user.id, Some(&user.email)), context, now)
-        .target("oauth_client", client.id)
-        .details(serde_json::json!({"client_id": client.client_id, "scopes": record.scopes}))
-        .concerning_user(user.id.as_uuid());
+    let entry = AuditEntry::new(
+        action,
+        Actor::user(user.id, Some(&user.email)),
+        context,
+        now,
+    )
+    .target("oauth_client", client.id)
+    .details(serde_json::json!({"client_id": client.client_id, "scopes": record.scopes}))
+    .concerning_user(user.id.as_uuid());
     core.store.record_audit(&[entry]).await?;
     Ok(client)
 }
@@ -165,7 +171,10 @@ mod tests {
     fn user_codes_are_grouped_consonants_and_typed_codes_normalise() {
         let code = new_user_code();
         assert_eq!(code.len(), 9);
-        assert_eq!(normalize_user_code(&code.to_lowercase().replace('-', " ")), Some(code));
+        assert_eq!(
+            normalize_user_code(&code.to_lowercase().replace('-', " ")),
+            Some(code)
+        );
         assert_eq!(normalize_user_code("AEIO-UAEI"), None);
         assert_eq!(normalize_user_code("BCD"), None);
     }

@@ -6,11 +6,11 @@
 use base64::Engine;
 
 use crate::audit::{Actor, AuditEntry, RequestContext};
+use crate::auth::redirects::origin;
 use crate::auth::revocation::publish_revoked_sessions;
 use crate::auth::sessions::Session;
 use crate::auth::users::User;
 use crate::context::Core;
-use crate::auth::redirects::origin;
 use crate::error::Result;
 use crate::ids::SessionId;
 use crate::oidc::clients::OAuthClient;
@@ -83,8 +83,7 @@ fn verify_hint(core: &Core, token: &str, client_id: Option<&str>) -> Result<Hint
 
 fn allowed_post_logout(client: &OAuthClient, uri: &str) -> bool {
     client.spec.redirect_uris.iter().any(|registered| {
-        registered == uri
-            || origin(registered).is_some_and(|o| o == uri.trim_end_matches('/'))
+        registered == uri || origin(registered).is_some_and(|o| o == uri.trim_end_matches('/'))
     })
 }
 
@@ -142,7 +141,11 @@ async fn end_sessions(
     }
     if let Some(sid) = hint.and_then(|h| h.sid) {
         if let Some(grant) = core.store.get_grant(sid).await? {
-            if core.store.revoke_session(grant.session.id, "end_session", now).await? {
+            if core
+                .store
+                .revoke_session(grant.session.id, "end_session", now)
+                .await?
+            {
                 revoked.push(grant.session.id);
             }
             // The hinted grant's browser session ends too, when it is this browser's or
@@ -156,14 +159,22 @@ async fn end_sessions(
         }
     }
     for parent in parents {
-        if core.store.revoke_session(parent, "end_session", now).await? {
+        if core
+            .store
+            .revoke_session(parent, "end_session", now)
+            .await?
+        {
             revoked.push(parent);
         }
         for grant in core.store.list_child_grants(parent, now).await? {
             if grant.scopes.iter().any(|s| s == scopes::OFFLINE_ACCESS) {
                 continue;
             }
-            if core.store.revoke_session(grant.session.id, "end_session", now).await? {
+            if core
+                .store
+                .revoke_session(grant.session.id, "end_session", now)
+                .await?
+            {
                 revoked.push(grant.session.id);
             }
         }

@@ -211,11 +211,16 @@ pub trait OAuthStore: Send + Sync {
 
     // --- authorization requests and codes
     async fn create_authorization_request(&self, request: &AuthorizationRequest) -> Result<()>;
-    async fn get_authorization_request(&self, id: uuid::Uuid)
-        -> Result<Option<AuthorizationRequest>>;
+    async fn get_authorization_request(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<AuthorizationRequest>>;
     /// Marks the request consumed; false when it already was.
-    async fn consume_authorization_request(&self, id: uuid::Uuid, at: DateTime<Utc>)
-        -> Result<bool>;
+    async fn consume_authorization_request(
+        &self,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
     async fn create_authorization_code(&self, code: &AuthorizationCode) -> Result<()>;
     /// Claims the code with the given digest atomically.
     async fn redeem_authorization_code(

@@ -208,7 +208,10 @@ mod tests {
         // OIDC Core A.3: access token "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" → at_hash
         // "77QmUPtjPfzWtF2AnpK9RQ" (RS256).
         assert_eq!(
-            at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", SigningAlgorithm::Rs256),
+            at_hash(
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y",
+                SigningAlgorithm::Rs256
+            ),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
         assert_eq!(at_hash("x", SigningAlgorithm::EdDsa).len(), 43);

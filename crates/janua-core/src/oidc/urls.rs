@@ -37,7 +37,10 @@ mod tests {
     #[test]
     fn parameters_are_encoded_and_appended_to_an_existing_query() {
         assert_eq!(
-            with_params("https://a.example/cb?x=1", &[("state", Some("a b&c")), ("n", None)]),
+            with_params(
+                "https://a.example/cb?x=1",
+                &[("state", Some("a b&c")), ("n", None)]
+            ),
             "https://a.example/cb?x=1&state=a%20b%26c"
         );
         assert_eq!(

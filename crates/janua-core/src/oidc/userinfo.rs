@@ -40,5 +40,9 @@ pub async fn userinfo(core: &Core, bearer: &str) -> Result<Map<String, Value>> {
         .await?
         .filter(|u| u.status.can_authenticate())
         .ok_or_else(invalid_token)?;
-    Ok(user_claims(&user, granted.as_deref().unwrap_or(&[]), granted.is_none()))
+    Ok(user_claims(
+        &user,
+        granted.as_deref().unwrap_or(&[]),
+        granted.is_none(),
+    ))
 }

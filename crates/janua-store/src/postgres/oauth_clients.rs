@@ -158,12 +158,13 @@ impl PgStore {
     }
 
     pub(super) async fn get_client(&self, id: OAuthClientId) -> Result<Option<OAuthClient>> {
-        let row: Option<ClientRow> =
-            sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = $1"))
-                .bind(id.as_uuid())
-                .fetch_optional(self.primary())
-                .await
-                .map_err(from_sqlx)?;
+        let row: Option<ClientRow> = sqlx::query_as(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = $1"
+        ))
+        .bind(id.as_uuid())
+        .fetch_optional(self.primary())
+        .await
+        .map_err(from_sqlx)?;
         row.map(OAuthClient::try_from).transpose()
     }
 
@@ -203,7 +204,8 @@ impl PgStore {
         query: &ClientQuery,
     ) -> Result<(Vec<OAuthClient>, u64)> {
         let (limit, offset) = limit_offset(query.page, query.per_page);
-        let filter = "($1::uuid IS NULL OR created_by = $1) AND ($2::uuid IS NULL OR organization_id = $2)";
+        let filter =
+            "($1::uuid IS NULL OR created_by = $1) AND ($2::uuid IS NULL OR organization_id = $2)";
         let created_by = query.created_by.map(|u| u.as_uuid());
         let org = query.organization_id.map(|o| o.as_uuid());
         let rows: Vec<ClientRow> = sqlx::query_as(&format!(
@@ -217,13 +219,14 @@ impl PgStore {
         .fetch_all(self.primary())
         .await
         .map_err(from_sqlx)?;
-        let (total,): (i64,) =
-            sqlx::query_as(&format!("SELECT COUNT(*) FROM oauth_clients WHERE {filter}"))
-                .bind(created_by)
-                .bind(org)
-                .fetch_one(self.primary())
-                .await
-                .map_err(from_sqlx)?;
+        let (total,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM oauth_clients WHERE {filter}"
+        ))
+        .bind(created_by)
+        .bind(org)
+        .fetch_one(self.primary())
+        .await
+        .map_err(from_sqlx)?;
         let clients = rows
             .into_iter()
             .map(OAuthClient::try_from)

@@ -8,8 +8,8 @@ use janua_core::auth::sessions::Session;
 use janua_core::error::{Error, Result};
 use janua_core::ids::{OAuthClientId, OrgId, SessionId, UserId};
 use janua_core::oidc::store::{
-    AuthorizationCode, AuthorizationRequest, CodeRedemption, Consent, DeviceCode,
-    DeviceCodeStatus, Grant, NewGrantSession,
+    AuthorizationCode, AuthorizationRequest, CodeRedemption, Consent, DeviceCode, DeviceCodeStatus,
+    Grant, NewGrantSession,
 };
 use sqlx::types::Json;
 

@@ -176,12 +176,13 @@ impl SqliteStore {
     }
 
     pub(super) async fn get_client(&self, id: OAuthClientId) -> Result<Option<OAuthClient>> {
-        let row: Option<ClientRow> =
-            sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = ?1"))
-                .bind(id.to_string())
-                .fetch_optional(self.reader())
-                .await
-                .map_err(from_sqlx)?;
+        let row: Option<ClientRow> = sqlx::query_as(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = ?1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(from_sqlx)?;
         row.map(OAuthClient::try_from).transpose()
     }
 
@@ -235,13 +236,14 @@ impl SqliteStore {
         .fetch_all(self.reader())
         .await
         .map_err(from_sqlx)?;
-        let (total,): (i64,) =
-            sqlx::query_as(&format!("SELECT COUNT(*) FROM oauth_clients WHERE {filter}"))
-                .bind(created_by.as_deref())
-                .bind(org.as_deref())
-                .fetch_one(self.reader())
-                .await
-                .map_err(from_sqlx)?;
+        let (total,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM oauth_clients WHERE {filter}"
+        ))
+        .bind(created_by.as_deref())
+        .bind(org.as_deref())
+        .fetch_one(self.reader())
+        .await
+        .map_err(from_sqlx)?;
         let clients = rows
             .into_iter()
             .map(OAuthClient::try_from)

@@ -7,8 +7,8 @@ use janua_core::auth::sessions::Session;
 use janua_core::error::{Error, Result};
 use janua_core::ids::{OAuthClientId, OrgId, SessionId, UserId};
 use janua_core::oidc::store::{
-    AuthorizationCode, AuthorizationRequest, CodeRedemption, Consent, DeviceCode,
-    DeviceCodeStatus, Grant, NewGrantSession,
+    AuthorizationCode, AuthorizationRequest, CodeRedemption, Consent, DeviceCode, DeviceCodeStatus,
+    Grant, NewGrantSession,
 };
 
 use super::codec::{decode_time, encode_json, encode_time};
@@ -117,8 +117,7 @@ impl TryFrom<CodeRow> for AuthorizationCode {
             client: OAuthClientId::from_uuid(decode_uuid(&row.oauth_client_id)?),
             user_id: UserId::from_uuid(decode_uuid(&row.user_id)?),
             session_id: SessionId::from_uuid(decode_uuid(&row.session_id)?),
-            grant_session_id: uuid_opt(row.grant_session_id.as_deref())?
-                .map(SessionId::from_uuid),
+            grant_session_id: uuid_opt(row.grant_session_id.as_deref())?.map(SessionId::from_uuid),
             redirect_uri: row.redirect_uri,
             scopes: decode_list(&row.scopes)?,
             nonce: row.nonce,

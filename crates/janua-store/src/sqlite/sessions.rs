@@ -16,7 +16,8 @@ use super::users::decode_uuid;
 use super::SqliteStore;
 use crate::errors::from_sqlx;
 
-pub(super) const SESSION_COLUMNS: &str = "id, user_id, ip_address, user_agent, device_name, device_type, \
+pub(super) const SESSION_COLUMNS: &str =
+    "id, user_id, ip_address, user_agent, device_name, device_type, \
      browser, os, amr, auth_time, created_at, last_activity_at, expires_at, \
      absolute_expires_at, revoked_at, revoked_reason";
 

@@ -110,7 +110,11 @@ pub async fn post_device(
     let approve = match form.action.as_deref() {
         Some("allow") => true,
         Some("deny") => false,
-        _ => return state.pages.error(PageError::bad_request("Choose allow or deny.")),
+        _ => {
+            return state
+                .pages
+                .error(PageError::bad_request("Choose allow or deny."))
+        }
     };
     let code = form.user_code.unwrap_or_default();
     match decide_device_request(&state.core, &code, &user, approve, &context).await {

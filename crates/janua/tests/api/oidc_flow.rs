@@ -4,8 +4,7 @@
 
 use openidconnect::core::{CoreGenderClaim, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    AccessTokenHash, EmptyAdditionalClaims, OAuth2TokenResponse, TokenResponse,
-    UserInfoClaims,
+    AccessTokenHash, EmptyAdditionalClaims, OAuth2TokenResponse, TokenResponse, UserInfoClaims,
 };
 use serde_json::json;
 
@@ -45,7 +44,10 @@ async fn full_journey(alg: &str, expected: CoreJwsSigningAlgorithm) {
     assert_eq!(id_token.signing_alg().unwrap(), &expected);
     let claims = id_token.claims(&verifier, &request.nonce).unwrap();
     assert_eq!(claims.subject().as_str(), user.id);
-    assert_eq!(claims.email().map(|e| e.as_str()), Some(user.email.as_str()));
+    assert_eq!(
+        claims.email().map(|e| e.as_str()),
+        Some(user.email.as_str())
+    );
     assert!(claims.auth_time().is_some());
     let expected_hash = AccessTokenHash::from_token(
         tokens.access_token(),
@@ -88,7 +90,10 @@ async fn full_journey(alg: &str, expected: CoreJwsSigningAlgorithm) {
         .client
         .post(app.url("/api/v1/oauth/revoke"))
         .basic_auth(&client.client_id, client.client_secret.as_deref())
-        .form(&[("token", new_refresh.secret().as_str()), ("token_type_hint", "refresh_token")])
+        .form(&[
+            ("token", new_refresh.secret().as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
         .send()
         .await
         .unwrap();

@@ -56,7 +56,9 @@ pub async fn exchange(
         return Err(invalid("the code has expired"));
     }
     if params.redirect_uri.as_deref() != Some(record.redirect_uri.as_str()) {
-        return Err(invalid("redirect_uri does not match the authorization request"));
+        return Err(invalid(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     match (&record.code_challenge, params.code_verifier.as_deref()) {
         (Some(challenge), Some(verifier)) if pkce::verify_s256(verifier, challenge) => {}

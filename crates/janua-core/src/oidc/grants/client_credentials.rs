@@ -12,14 +12,20 @@ use crate::oidc::tokens::{client_access_token, TokenResponse};
 
 pub fn issue(core: &Core, client: &OAuthClient, params: &TokenParams) -> Result<TokenResponse> {
     if !client.spec.is_confidential {
-        return Err(OAuthError::unauthorized_client("public clients cannot use client_credentials").into());
+        return Err(OAuthError::unauthorized_client(
+            "public clients cannot use client_credentials",
+        )
+        .into());
     }
     let scope = match params.scope.as_deref().filter(|s| !s.trim().is_empty()) {
         None => client.spec.allowed_scopes.join(" "),
         Some(raw) => {
             let scopes = Scopes::parse(raw)?;
             if !scopes.is_subset_of(&client.spec.allowed_scopes) {
-                return Err(OAuthError::invalid_scope("a requested scope is not allowed for this client").into());
+                return Err(OAuthError::invalid_scope(
+                    "a requested scope is not allowed for this client",
+                )
+                .into());
             }
             scopes.joined()
         }

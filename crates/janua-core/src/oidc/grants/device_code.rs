@@ -16,7 +16,11 @@ fn error(code: OAuthErrorCode, description: &str) -> crate::Error {
     OAuthError::new(code, description).into()
 }
 
-pub async fn poll(core: &Core, client: &OAuthClient, params: &TokenParams) -> Result<TokenResponse> {
+pub async fn poll(
+    core: &Core,
+    client: &OAuthClient,
+    params: &TokenParams,
+) -> Result<TokenResponse> {
     let device_code = required(&params.device_code, "device_code")?;
     let now = core.clock.now();
     let record = core
@@ -26,11 +30,17 @@ pub async fn poll(core: &Core, client: &OAuthClient, params: &TokenParams) -> Re
         .filter(|d| d.client == client.id)
         .ok_or_else(|| OAuthError::invalid_grant("the device code is invalid"))?;
     if record.expires_at <= now {
-        return Err(error(OAuthErrorCode::ExpiredToken, "the device code has expired"));
+        return Err(error(
+            OAuthErrorCode::ExpiredToken,
+            "the device code has expired",
+        ));
     }
     match record.status {
         DeviceCodeStatus::Denied => {
-            return Err(error(OAuthErrorCode::AccessDenied, "the user denied the request"))
+            return Err(error(
+                OAuthErrorCode::AccessDenied,
+                "the user denied the request",
+            ))
         }
         DeviceCodeStatus::Consumed => {
             return Err(OAuthError::invalid_grant("the device code was already used").into())
@@ -43,7 +53,10 @@ pub async fn poll(core: &Core, client: &OAuthClient, params: &TokenParams) -> Re
             return Err(if too_soon {
                 error(OAuthErrorCode::SlowDown, "poll less often")
             } else {
-                error(OAuthErrorCode::AuthorizationPending, "the user has not answered yet")
+                error(
+                    OAuthErrorCode::AuthorizationPending,
+                    "the user has not answered yet",
+                )
             });
         }
         DeviceCodeStatus::Approved => {}

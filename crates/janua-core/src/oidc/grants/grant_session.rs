@@ -60,14 +60,7 @@ pub async fn open_grant(core: &Core, facts: &GrantFacts<'_>) -> Result<TokenResp
     .details(serde_json::json!({"client_id": facts.client.client_id, "scopes": facts.scopes}))
     .concerning_user(facts.user.id.as_uuid());
     core.store.open_grant_session(&grant, &[entry]).await?;
-    issue_user_tokens(
-        core,
-        facts,
-        id,
-        facts.scopes,
-        refresh.map(|r| r.token),
-        now,
-    )
+    issue_user_tokens(core, facts, id, facts.scopes, refresh.map(|r| r.token), now)
 }
 
 /// Access token (+ ID token with `openid`) for an existing grant session.
@@ -89,7 +82,14 @@ pub fn issue_user_tokens(
             sid: grant,
             access_token: &access_token,
         };
-        Some(id_token(core, facts.user, facts.client, granted, &id_facts, now)?)
+        Some(id_token(
+            core,
+            facts.user,
+            facts.client,
+            granted,
+            &id_facts,
+            now,
+        )?)
     } else {
         None
     };

@@ -59,7 +59,9 @@ pub async fn refresh(
         Some(raw) => {
             let asked = Scopes::parse(raw)?;
             if !asked.is_subset_of(&grant.scopes) {
-                return Err(OAuthError::invalid_scope("scope may only narrow the granted scopes").into());
+                return Err(
+                    OAuthError::invalid_scope("scope may only narrow the granted scopes").into(),
+                );
             }
             asked.into_vec()
         }
@@ -97,5 +99,12 @@ pub async fn refresh(
         amr: &grant.session.amr,
         code_id: None,
     };
-    issue_user_tokens(core, &facts, grant.session.id, &scopes, Some(next.token), now)
+    issue_user_tokens(
+        core,
+        &facts,
+        grant.session.id,
+        &scopes,
+        Some(next.token),
+        now,
+    )
 }

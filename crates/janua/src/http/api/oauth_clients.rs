@@ -222,15 +222,9 @@ async fn list(
     let org = parse_org(query.organization_id.as_deref())?;
     let page = query.page.unwrap_or(1).max(1);
     let per_page = query.per_page.unwrap_or(20).clamp(1, 100);
-    let (clients, total) = client_admin::list_clients(
-        &state.core,
-        &manager(principal),
-        org,
-        all,
-        page,
-        per_page,
-    )
-    .await?;
+    let (clients, total) =
+        client_admin::list_clients(&state.core, &manager(principal), org, all, page, per_page)
+            .await?;
     let clients: Vec<ClientView> = clients.into_iter().map(|c| view(c, None)).collect();
     Ok(Json(json!({
         "clients": clients,
@@ -401,9 +395,16 @@ pub async fn rotate_secret(
     } else {
         let parsed: RotateBody = serde_json::from_slice(&body).map_err(|e| {
             if e.is_syntax() || e.is_eof() {
-                ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "The request body is not valid JSON")
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_JSON",
+                    "The request body is not valid JSON",
+                )
             } else {
-                ApiError::validation(vec![FieldError::new("grace_period_hours", "must be an integer")])
+                ApiError::validation(vec![FieldError::new(
+                    "grace_period_hours",
+                    "must be an integer",
+                )])
             }
         })?;
         parsed.grace_period_hours
@@ -476,9 +477,8 @@ pub async fn revoke_secret(
     Json(body): Json<RevokeSecretBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id: OAuthClientId = path_id(&id)?;
-    let secret_id = uuid::Uuid::try_parse(&body.secret_id).map_err(|_| {
-        ApiError::validation(vec![FieldError::new("secret_id", "must be a UUID")])
-    })?;
+    let secret_id = uuid::Uuid::try_parse(&body.secret_id)
+        .map_err(|_| ApiError::validation(vec![FieldError::new("secret_id", "must be a UUID")]))?;
     client_secrets::revoke_secret(&state.core, &manager(&principal), id, secret_id, &context)
         .await?;
     Ok(Json(json!({"message": "Secret revoked"})))
@@ -492,8 +492,7 @@ pub async fn revoke_old_secrets(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id: OAuthClientId = path_id(&id)?;
     let count =
-        client_secrets::revoke_old_secrets(&state.core, &manager(&principal), id, &context)
-            .await?;
+        client_secrets::revoke_old_secrets(&state.core, &manager(&principal), id, &context).await?;
     Ok(Json(json!({
         "message": "Every secret but the primary was revoked",
         "revoked_count": count,

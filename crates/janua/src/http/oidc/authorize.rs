@@ -178,11 +178,9 @@ pub async fn post_authorize(State(state): State<AppState>, request: Request) -> 
     let headers = request.headers().clone();
     let query = match axum::Form::<AuthorizeQuery>::from_request(request, &state).await {
         Ok(axum::Form(query)) => query,
-        Err(_) => {
-            return state.pages.error(PageError::bad_request(
-                "The authorization request could not be read (a form, each parameter at most once).",
-            ))
-        }
+        Err(_) => return state.pages.error(PageError::bad_request(
+            "The authorization request could not be read (a form, each parameter at most once).",
+        )),
     };
     if let Some(token) = query.csrf_token.as_deref() {
         let valid = csrf::origin_allowed(&headers, &state.pages.own_origins)
@@ -235,7 +233,11 @@ pub async fn post_consent(
     let allow = match form.action.as_deref() {
         Some("allow") => true,
         Some("deny") => false,
-        _ => return state.pages.error(PageError::bad_request("Choose allow or deny.")),
+        _ => {
+            return state
+                .pages
+                .error(PageError::bad_request("Choose allow or deny."))
+        }
     };
     let request_id = form.auth_request_id.unwrap_or_default();
     match answer_consent(&state.core, &request_id, &browser, allow, &context).await {

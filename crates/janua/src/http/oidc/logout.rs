@@ -62,12 +62,19 @@ pub async fn post_logout(State(state): State<AppState>, request: Request) -> Res
         .await
         .map(|f| f.0)
         .map_err(|_| ());
-    end(&state, Request::from_parts(parts, axum::body::Body::empty()), query).await
+    end(
+        &state,
+        Request::from_parts(parts, axum::body::Body::empty()),
+        query,
+    )
+    .await
 }
 
 async fn end(state: &AppState, request: Request, query: Result<LogoutQuery, ()>) -> Response {
     let Ok(query) = query else {
-        return bad_request(OAuthFailure::invalid_request("the logout request could not be read"));
+        return bad_request(OAuthFailure::invalid_request(
+            "the logout request could not be read",
+        ));
     };
     let (parts, _) = request.into_parts();
     let context = request_context(&parts);
@@ -114,9 +121,9 @@ fn clear_cookies(state: &AppState, response: &mut Response) {
         headers.append(header::SET_COOKIE, cookie);
     }
     for name in TOKEN_COOKIES {
-        if let Ok(cookie) =
-            HeaderValue::from_str(&format!("{name}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"))
-        {
+        if let Ok(cookie) = HeaderValue::from_str(&format!(
+            "{name}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+        )) {
             headers.append(header::SET_COOKIE, cookie);
         }
     }

@@ -216,6 +216,8 @@ pub fn client_credentials(
         (Some(id), None) => Ok(ClientCredentials::None {
             client_id: id.to_owned(),
         }),
-        (None, _) => Err(OAuthFailure::invalid_request("client authentication is required")),
+        (None, _) => Err(OAuthFailure::invalid_request(
+            "client authentication is required",
+        )),
     }
 }

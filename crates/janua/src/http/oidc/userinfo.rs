@@ -22,7 +22,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn missing_token() -> OAuthFailure {
-    OAuthFailure::new(OAuthError::invalid_token("a bearer access token is required"))
+    OAuthFailure::new(OAuthError::invalid_token(
+        "a bearer access token is required",
+    ))
 }
 
 async fn answer(state: &AppState, token: Option<&str>) -> Response {

@@ -2,15 +2,15 @@
 //! a standard relying party can discover it), an administrator, registered clients, a browser
 //! that signs in and consents, and an `openidconnect` relying party.
 
+use janua_core::clock::Clock;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdTokenVerifier, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreIdTokenVerifier, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata,
 };
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    Scope,
+    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
 };
-use janua_core::clock::Clock;
 use serde_json::{json, Value};
 
 use super::accounts::TestUser;
@@ -270,6 +270,9 @@ pub fn code_from(app: &TestApp, redirect: &str, state: &CsrfToken) -> Authorizat
         query_param(redirect, "state").as_deref(),
         Some(state.secret().as_str())
     );
-    assert_eq!(query_param(redirect, "iss").as_deref(), Some(app.base.as_str()));
+    assert_eq!(
+        query_param(redirect, "iss").as_deref(),
+        Some(app.base.as_str())
+    );
     AuthorizationCode::new(query_param(redirect, "code").expect("a code"))
 }
