@@ -276,3 +276,34 @@ pub fn code_from(app: &TestApp, redirect: &str, state: &CsrfToken) -> Authorizat
     );
     AuthorizationCode::new(query_param(redirect, "code").expect("a code"))
 }
+
+/// Every audit action recorded so far, read straight from the database.
+pub async fn audit_actions(app: &TestApp) -> Vec<String> {
+    let url = &app.backend.database_url;
+    let rows: Vec<(String,)> = if app.backend.is_postgres() {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let rows = sqlx::query_as("SELECT action FROM audit_logs ORDER BY occurred_at")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let rows = sqlx::query_as("SELECT action FROM audit_logs ORDER BY occurred_at")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    };
+    rows.into_iter().map(|(a,)| a).collect()
+}
+
+impl TestApp {
+    pub async fn get_json_auth(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = self.get_auth(path, token).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+}
