@@ -7,6 +7,7 @@ use crate::auth::sessions::Session;
 use crate::context::Core;
 use crate::error::{AuthFailure, Error, Result};
 use crate::ids::{SessionId, UserId};
+use crate::oidc::grants::grant_session::end_child_grants;
 
 pub async fn sign_out(core: &Core, principal: &UserPrincipal) -> Result<()> {
     if let Some(sid) = principal.session_id {
@@ -14,6 +15,7 @@ pub async fn sign_out(core: &Core, principal: &UserPrincipal) -> Result<()> {
             .revoke_session(sid, "sign_out", core.clock.now())
             .await?;
         publish_revoked_sessions(core, &[sid]).await;
+        end_child_grants(core, sid, "sign_out").await?;
     }
     Ok(())
 }
@@ -44,6 +46,7 @@ pub async fn revoke_own_session(core: &Core, user: UserId, id: SessionId) -> Res
         return Err(Error::auth(AuthFailure::SessionAlreadyRevoked));
     }
     publish_revoked_sessions(core, &[id]).await;
+    end_child_grants(core, id, "user_revoked").await?;
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::ids::SessionId;
 use crate::oidc::clients::OAuthClient;
 use crate::oidc::error::OAuthError;
-use crate::oidc::scopes;
+use crate::oidc::grants::grant_session::end_child_grants;
 use crate::oidc::urls::with_params;
 use crate::tokens::keys::TokenExpectations;
 
@@ -166,18 +166,7 @@ async fn end_sessions(
         {
             revoked.push(parent);
         }
-        for grant in core.store.list_child_grants(parent, now).await? {
-            if grant.scopes.iter().any(|s| s == scopes::OFFLINE_ACCESS) {
-                continue;
-            }
-            if core
-                .store
-                .revoke_session(grant.session.id, "end_session", now)
-                .await?
-            {
-                revoked.push(grant.session.id);
-            }
-        }
+        revoked.extend(end_child_grants(core, parent, "end_session").await?);
     }
     publish_revoked_sessions(core, &revoked).await;
     if let Some((user, session)) = browser {

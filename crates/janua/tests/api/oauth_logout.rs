@@ -128,3 +128,64 @@ async fn denying_consent_sends_access_denied_to_the_client() {
         .await;
     assert_eq!(no_session.status(), 403, "no CSRF cookie in this browser");
 }
+
+#[tokio::test]
+async fn ending_the_browser_session_ends_its_grants_except_offline_ones() {
+    let app = spawn_provider().await;
+    let admin = app.new_admin().await;
+    let client = app.register_client(&admin, json!({})).await;
+    let user = app.new_user().await;
+    let browser = Browser::new(&app);
+    let exchange = |scope: &'static str| {
+        let app = &app;
+        let client = &client;
+        let browser = &browser;
+        let user = &user;
+        async move {
+            let path = format!(
+                "/api/v1/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope={scope}&state=s",
+                client.client_id,
+                url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>()
+            );
+            let redirect = browser.authorize_through(app, &path, user).await;
+            let code = query_param(&redirect, "code").unwrap();
+            let response = app
+                .client
+                .post(app.url("/api/v1/oauth/token"))
+                .basic_auth(&client.client_id, client.client_secret.as_deref())
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", REDIRECT_URI),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let online = exchange("openid").await;
+    let offline = exchange("openid%20offline_access").await;
+    assert_eq!(
+        app.get_auth("/api/v1/oauth/userinfo", &online)
+            .await
+            .status(),
+        200
+    );
+    let response = browser.get("/logout").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        app.get_auth("/api/v1/oauth/userinfo", &online)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.get_auth("/api/v1/oauth/userinfo", &offline)
+            .await
+            .status(),
+        200,
+        "offline_access grants outlive the browser session"
+    );
+}

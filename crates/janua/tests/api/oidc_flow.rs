@@ -114,8 +114,7 @@ async fn full_journey(alg: &str, expected: CoreJwsSigningAlgorithm) {
     let logout = browser
         .get(&format!(
             "/logout?id_token_hint={}&post_logout_redirect_uri={}&state=bye",
-            id_token.to_string(),
-            REDIRECT_URI
+            id_token, REDIRECT_URI
         ))
         .await;
     assert_eq!(logout.status(), 302);

@@ -102,3 +102,28 @@ pub fn issue_user_tokens(
         scope,
     })
 }
+
+/// Ends the grant sessions opened under a browser session that has ended, except those
+/// granted `offline_access` (API.md §9: they outlive the browser session). Returns the ids.
+pub async fn end_child_grants(
+    core: &Core,
+    parent: SessionId,
+    reason: &str,
+) -> Result<Vec<SessionId>> {
+    let now = core.clock.now();
+    let mut revoked = Vec::new();
+    for grant in core.store.list_child_grants(parent, now).await? {
+        if grant.scopes.iter().any(|s| s == scopes::OFFLINE_ACCESS) {
+            continue;
+        }
+        if core
+            .store
+            .revoke_session(grant.session.id, reason, now)
+            .await?
+        {
+            revoked.push(grant.session.id);
+        }
+    }
+    crate::auth::revocation::publish_revoked_sessions(core, &revoked).await;
+    Ok(revoked)
+}
