@@ -11,6 +11,7 @@ mod backend;
 mod connect;
 mod jobs;
 mod lockouts;
+mod oauth;
 mod one_time_tokens;
 mod schema;
 mod sessions;
