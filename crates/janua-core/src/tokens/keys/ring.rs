@@ -11,11 +11,12 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
-use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::jws::JwsSigner;
 use super::material::{PrivateKey, PublicKey};
 use super::rotation::{due_for_rotation, pick_signer, Candidate};
 use super::stored::{
@@ -130,7 +131,7 @@ struct RingKey {
     id: SigningKeyId,
     info: KeyInfo,
     /// `None` for verification-only keys (previous env keys, undecryptable stored keys).
-    signer: Option<EncodingKey>,
+    signer: Option<Arc<JwsSigner>>,
     verifier: DecodingKey,
     jwk: Value,
 }
@@ -279,10 +280,7 @@ impl KeyRing {
             .signer
             .as_ref()
             .ok_or_else(|| Error::internal("signing key without private half"))?;
-        let mut header = Header::new(alg.jwt());
-        header.typ = Some("JWT".to_owned());
-        header.kid = Some(key.info.kid.clone());
-        jsonwebtoken::encode(&header, claims, signer).map_err(Error::internal)
+        signer.sign(claims)
     }
 
     /// Verifies a JWS from this ring: the `kid` must name a published key, the header `alg`
@@ -408,7 +406,7 @@ impl KeyRing {
                 Ok(RingKey {
                     id: row.id,
                     info,
-                    signer: Some(private.encoding_key()?),
+                    signer: Some(Arc::new(JwsSigner::new(&private, &row.kid)?)),
                     verifier: public.decoding_key()?,
                     jwk: public.jwk(&row.kid),
                 })
@@ -461,7 +459,7 @@ fn imported_keys(imported: &ImportedKeys) -> Result<Vec<Arc<RingKey>>> {
             activates_at: DateTime::<Utc>::UNIX_EPOCH,
             retired_at: None,
         },
-        signer: Some(imported.signing.encoding_key()?),
+        signer: Some(Arc::new(JwsSigner::new(&imported.signing, &imported.kid)?)),
         verifier: public.decoding_key()?,
         jwk: public.jwk(&imported.kid),
     };
