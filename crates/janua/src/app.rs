@@ -27,7 +27,7 @@ use crate::jobs::Jobs;
 use crate::mail::render::MailRenderer;
 use crate::pages::Pages;
 use crate::server;
-use crate::state::{AppState, Lifecycle};
+use crate::state::{AppState, Lifecycle, Shared};
 
 pub struct App {
     listener: TcpListener,
@@ -208,7 +208,7 @@ impl App {
         crate::bootstrap::run(&config, &core).await?;
         let pages = Pages::from_config(&config).context("loading the page templates")?;
         let discovery = crate::http::oidc::discovery::metadata(&config.tokens.issuer);
-        let state = AppState {
+        let state = AppState::new(Shared {
             core: Arc::new(core),
             pages: Arc::new(pages),
             proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
@@ -224,7 +224,7 @@ impl App {
             keys,
             lifecycle: Lifecycle::default(),
             metrics,
-        };
+        });
         Ok(Self {
             listener,
             tls,

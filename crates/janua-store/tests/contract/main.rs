@@ -13,6 +13,7 @@ mod jobs;
 mod lockouts;
 mod oauth;
 mod one_time_tokens;
+mod replicas;
 mod schema;
 mod sessions;
 mod settings;
