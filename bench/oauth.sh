@@ -88,9 +88,10 @@ active="$(curl -sf -H "authorization: Basic ${janua_basic[RS256]}" --data-urlenc
 bench_log "janua introspection"
 rows[janua_introspect]="$(BENCH_BASIC="${janua_basic[RS256]}" BENCH_TOKEN="$token" \
     run janua-introspect -s "$here/lua/oauth_introspect.lua" "$BENCH_URL")"
-bench_log "janua discovery and JWKS"
+bench_log "janua discovery and JWKS, and /health as the floor of the request path"
 rows[janua_discovery]="$(run janua-discovery "$BENCH_URL/.well-known/openid-configuration")"
 rows[janua_jwks]="$(run janua-jwks "$BENCH_URL/.well-known/jwks.json")"
+rows[janua_health]="$(run janua-health "$BENCH_URL/health")"
 rss="$(bench_mib "$(bench_rss_kib "$BENCH_PID")")"
 bench_stop_server
 
@@ -165,3 +166,4 @@ if [[ -n "${rows[op_introspect]:-}" ]]; then
 fi
 row "Janua GET /.well-known/openid-configuration" "${rows[janua_discovery]}" "target 50,000" ""
 row "Janua GET /.well-known/jwks.json" "${rows[janua_jwks]}" "target 50,000" ""
+row "Janua GET /health (request-path floor, same window)" "${rows[janua_health]}" "" ""
