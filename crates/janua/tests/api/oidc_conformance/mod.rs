@@ -2,125 +2,17 @@
 //! the checklist of issue 8), against the real server. The full relying-party journey with the
 //! `openidconnect` crate is in `oidc_flow.rs`.
 
-use base64::Engine;
+mod fixture;
+
 use janua_core::clock::Clock;
 use openidconnect::{OAuth2TokenResponse, TokenResponse};
 use serde_json::{json, Value};
 
-use crate::helpers::accounts::TestUser;
 use crate::helpers::oauth::{
-    auth_request, code_from, id_verifier, location, query_param, rp_http, spawn_provider,
-    RegisteredClient, REDIRECT_URI,
+    auth_request, code_from, id_verifier, location, rp_http, REDIRECT_URI,
 };
 use crate::helpers::pages::Browser;
-use crate::helpers::TestApp;
-
-struct Fixture {
-    app: TestApp,
-    client: RegisteredClient,
-    user: TestUser,
-}
-
-async fn fixture() -> Fixture {
-    let app = spawn_provider().await;
-    let admin = app.new_admin().await;
-    let client = app.register_client(&admin, json!({})).await;
-    let user = app.new_user().await;
-    Fixture { app, client, user }
-}
-
-impl Fixture {
-    /// `/api/v1/oauth/authorize` for this client with `scope=openid`, `state=st` and `extra`.
-    fn authorize_path(&self, extra: &str) -> String {
-        let mut path = format!(
-            "/api/v1/oauth/authorize?client_id={}&redirect_uri={}&state=st",
-            self.client.client_id,
-            urlencode(REDIRECT_URI)
-        );
-        if !extra.contains("response_type=") && !extra.contains("no_response_type") {
-            path.push_str("&response_type=code");
-        }
-        if !extra.contains("scope=") {
-            path.push_str("&scope=openid");
-        }
-        if !extra.is_empty() {
-            path.push('&');
-            path.push_str(extra);
-        }
-        path
-    }
-
-    /// Signs the browser in and consents to `openid profile email`, through one full request.
-    async fn signed_in_browser(&self) -> Browser<'_> {
-        let browser = Browser::new(&self.app);
-        let redirect = browser
-            .authorize_through(
-                &self.app,
-                &self.authorize_path("scope=openid%20profile%20email"),
-                &self.user,
-            )
-            .await;
-        assert!(query_param(&redirect, "code").is_some());
-        browser
-    }
-
-    /// Exchanges a code at the token endpoint with HTTP Basic; status and body.
-    async fn exchange(&self, code: &str) -> (u16, Value) {
-        let response = self
-            .app
-            .client
-            .post(self.app.url("/api/v1/oauth/token"))
-            .basic_auth(&self.client.client_id, self.client.client_secret.as_deref())
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", REDIRECT_URI),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap())
-    }
-
-    async fn token_form(&self, form: &[(&str, &str)]) -> (u16, Value) {
-        let response = self
-            .app
-            .client
-            .post(self.app.url("/api/v1/oauth/token"))
-            .basic_auth(&self.client.client_id, self.client.client_secret.as_deref())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap())
-    }
-}
-
-fn urlencode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
-/// The code of a redirect to the client (after checking it is one).
-fn code_of(redirect: &str) -> String {
-    assert!(redirect.starts_with(REDIRECT_URI), "{redirect}");
-    query_param(redirect, "code").unwrap_or_else(|| panic!("no code in {redirect}"))
-}
-
-fn error_of(redirect: &str) -> String {
-    assert!(redirect.starts_with(REDIRECT_URI), "{redirect}");
-    assert_eq!(query_param(redirect, "state").as_deref(), Some("st"));
-    query_param(redirect, "error").unwrap_or_else(|| panic!("no error in {redirect}"))
-}
-
-fn jwt_part(token: &str, index: usize) -> Value {
-    let part = token.split('.').nth(index).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
+use fixture::{code_of, error_of, fixture, jwt_part, urlencode};
 
 #[tokio::test]
 async fn code_flow_happy_path() {
