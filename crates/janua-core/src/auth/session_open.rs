@@ -2,6 +2,8 @@
 //! link, second factor, passkey): the session row, its first refresh token, the token pair, and
 //! enforcement of the per-user session limit.
 
+use crate::audit::Actor;
+use crate::auth::audit_events::{about_user, context_of, self_actor, session_revoked};
 use crate::auth::revocation::publish_revoked_sessions;
 use crate::auth::sessions::{ClientContext, DeviceInfo, NewSession, Session, MAX_USER_AGENT_LEN};
 use crate::auth::tokens::{new_refresh_secret, token_pair, TokenPair};
@@ -79,8 +81,21 @@ async fn open(
         refresh_expires_at: now + core.auth.session_ttl,
         cookie_secret_hash,
     };
-    let session = core.store.open_session(&new).await?;
-    enforce_session_limit(core, user, now).await?;
+    let context = context_of(client);
+    let amr = new.amr.clone();
+    let audit = [
+        about_user("user.signed_in", self_actor(user), user, &context, now, true).details(
+            serde_json::json!({"method": method_name(method), "amr": amr, "session_id": new.id.to_string()}),
+        ),
+        about_user("session.created", self_actor(user), user, &context, now, false)
+            .target("session", new.id)
+            .emits(
+                "session.created",
+                serde_json::json!({"user_id": user.id.to_string(), "session_id": new.id.to_string()}),
+            ),
+    ];
+    let session = core.store.open_session(&new, &audit).await?;
+    enforce_session_limit(core, user, now, &context).await?;
     let tokens = token_pair(core, user, session.id, refresh.token, now)?;
     Ok(OpenedSession { session, tokens })
 }
@@ -90,6 +105,7 @@ async fn enforce_session_limit(
     core: &Core,
     user: &User,
     now: chrono::DateTime<chrono::Utc>,
+    context: &crate::audit::RequestContext,
 ) -> Result<()> {
     let max = core.auth.max_sessions_per_user as usize;
     if max == 0 {
@@ -102,9 +118,17 @@ async fn enforce_session_limit(
     // Newest first: everything after the first `max` goes.
     let mut revoked = Vec::new();
     for session in live.iter().skip(max) {
+        let audit = [session_revoked(
+            user.id,
+            session.id,
+            "session_limit",
+            Actor::system(),
+            context,
+            now,
+        )];
         if core
             .store
-            .revoke_session(session.id, "session_limit", now)
+            .revoke_session(session.id, "session_limit", now, &audit)
             .await?
         {
             revoked.push(session.id);
@@ -112,6 +136,16 @@ async fn enforce_session_limit(
     }
     publish_revoked_sessions(core, &revoked).await;
     Ok(())
+}
+
+/// How the user proved who they are, as audit details name it.
+fn method_name(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::Password => "password",
+        AuthMethod::MagicLink => "magic_link",
+        AuthMethod::Otp => "mfa",
+        AuthMethod::Passkey => "passkey",
+    }
 }
 
 fn truncate(text: &str, max: usize) -> String {
