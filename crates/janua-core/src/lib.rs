@@ -17,6 +17,7 @@
 //! - [`mail`]: the mails Janua sends, the `Mailer` port, and enqueuing mail as jobs.
 //! - [`tokens`]: the JWT key ring (generation, rotation, JWKS, signing and verification).
 //! - [`health`]: readiness checks over the ports.
+//! - [`webhooks`]: endpoints, the outbox fan-out, signed deliveries with retries.
 
 pub mod audit;
 pub mod auth;
@@ -31,5 +32,6 @@ pub mod mail;
 pub mod ports;
 pub mod settings;
 pub mod tokens;
+pub mod webhooks;
 
 pub use error::{Error, Result};

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::jobs::store::JobStore;
 use crate::settings::SettingsStore;
 use crate::tokens::store::SigningKeyStore;
+use crate::webhooks::store::WebhookStore;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,12 +74,18 @@ pub trait SystemStore: Send + Sync {
 
 /// Everything core needs from storage.
 pub trait Store:
-    SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+    SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore + WebhookStore
 {
 }
 
 impl<T> Store for T where
-    T: SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+    T: SystemStore
+        + SettingsStore
+        + AuthStore
+        + AuditStore
+        + JobStore
+        + SigningKeyStore
+        + WebhookStore
 {
 }
 

@@ -63,3 +63,17 @@ mod tests {
         assert_eq!(contains_pattern(None), None);
     }
 }
+
+/// A `prefix%` pattern for `LIKE … ESCAPE '\'` in which the prefix's `%`, `_` and `\` match
+/// themselves.
+pub(crate) fn prefix_pattern(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}

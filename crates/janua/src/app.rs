@@ -206,9 +206,12 @@ impl App {
         )?;
         crate::bootstrap::run(&config, &core).await?;
         let pages = Pages::from_config(&config).context("loading the page templates")?;
+        let webhooks = crate::webhooks::WebhookRuntime::from_config(&config)
+            .context("configuring webhook delivery")?;
         let state = AppState {
             core: Arc::new(core),
             pages: Arc::new(pages),
+            webhooks: Arc::new(webhooks),
             proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
             rate_limiter: RateLimiter::new(cache.clone(), config.rate_limits.enabled),
             started_at: clock.now(),

@@ -36,6 +36,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub proxies: Arc<TrustedProxies>,
     pub rate_limiter: RateLimiter,
+    /// Webhook signing, the guarded HTTP client and the delivery settings.
+    pub webhooks: Arc<crate::webhooks::WebhookRuntime>,
     /// When this instance started, reported as `process_start_time_seconds`.
     pub started_at: DateTime<Utc>,
 }

@@ -24,6 +24,7 @@ mod settings;
 mod signing_keys;
 mod system;
 mod users;
+mod webhooks;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
