@@ -1,10 +1,12 @@
 //! The REST API under `/api/v1`: one module per capability, each exposing `routes()`.
 
+pub mod audit;
 pub mod auth;
 pub mod avatars;
 pub mod fields;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use axum::Router;
 
@@ -12,8 +14,10 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(audit::routes())
         .merge(auth::routes())
         .merge(avatars::routes())
         .merge(sessions::routes())
         .merge(users::routes())
+        .merge(webhooks::routes())
 }
