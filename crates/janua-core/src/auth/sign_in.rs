@@ -64,7 +64,12 @@ pub async fn check_credentials(
         .filter(|until| *until > now)
     {
         record_attempt("locked");
-        audit_failure(core, raw, None, "locked", context, false).await;
+        let user_id = find_user(core, &request.identifier)
+            .await
+            .ok()
+            .flatten()
+            .map(|u| u.id);
+        audit_failure(core, raw, user_id, "locked", context, false).await;
         return Err(locked(until, now));
     }
     let user = find_user(core, &request.identifier).await?;

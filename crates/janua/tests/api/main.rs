@@ -5,6 +5,7 @@
 // Tests fail by panicking; helpers outside #[test] functions do too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod avatars;
 mod bad_input;
 mod docs;
