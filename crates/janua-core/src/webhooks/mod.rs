@@ -64,11 +64,13 @@ pub struct EventHead {
     pub event_type: String,
     pub organization_id: Option<Uuid>,
     pub user_id: Option<Uuid>,
+    pub occurred_at: DateTime<Utc>,
 }
 
 impl Endpoint {
-    /// Whether this endpoint receives `event`: active, subscribed to its type, and the event is
-    /// within the owner's reach.
+    /// Whether this endpoint receives `event`: active, subscribed to its type, the event is
+    /// within the owner's reach, and it did not happen before the endpoint existed (a new
+    /// endpoint gets no backlog).
     pub fn wants(&self, event: &EventHead) -> bool {
         let subscribed = self
             .events
@@ -79,7 +81,7 @@ impl Endpoint {
             EndpointOwner::Organization(org) => event.organization_id == Some(org),
             EndpointOwner::User(user) => event.user_id == Some(user.as_uuid()),
         };
-        self.is_active && subscribed && in_reach
+        self.is_active && subscribed && in_reach && event.occurred_at >= self.created_at
     }
 }
 

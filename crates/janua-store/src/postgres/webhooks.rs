@@ -250,15 +250,16 @@ impl WebhookStore for PgStore {
 
     async fn dispatch_outbox(&self, now: DateTime<Utc>, limit: u32) -> Result<usize> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
-        let events: Vec<(Uuid, String, Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
-            "SELECT id, event_type, organization_id, user_id FROM outbox_events \
+        let events: Vec<(Uuid, String, Option<Uuid>, Option<Uuid>, DateTime<Utc>)> =
+            sqlx::query_as(
+                "SELECT id, event_type, organization_id, user_id, occurred_at FROM outbox_events \
              WHERE dispatched_at IS NULL ORDER BY occurred_at, id LIMIT $1 \
              FOR UPDATE SKIP LOCKED",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
+            )
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
         if events.is_empty() {
             return Ok(0);
         }
@@ -270,12 +271,13 @@ impl WebhookStore for PgStore {
         .map_err(from_sqlx)?;
         let endpoints: Vec<Endpoint> = endpoints.into_iter().map(endpoint).collect();
         let mut ids = Vec::with_capacity(events.len());
-        for (id, event_type, organization_id, user_id) in events {
+        for (id, event_type, organization_id, user_id, occurred_at) in events {
             let head = EventHead {
                 id,
                 event_type,
                 organization_id,
                 user_id,
+                occurred_at,
             };
             for e in endpoints.iter().filter(|e| e.wants(&head)) {
                 sqlx::query(

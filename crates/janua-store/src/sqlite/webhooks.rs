@@ -265,8 +265,8 @@ impl WebhookStore for SqliteStore {
 
     async fn dispatch_outbox(&self, now: DateTime<Utc>, limit: u32) -> Result<usize> {
         let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
-        let events: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT id, event_type, organization_id, user_id FROM outbox_events \
+        let events: Vec<(String, String, Option<String>, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, event_type, organization_id, user_id, occurred_at FROM outbox_events \
              WHERE dispatched_at IS NULL ORDER BY occurred_at, id LIMIT ?1",
         )
         .bind(i64::from(limit))
@@ -285,12 +285,13 @@ impl WebhookStore for SqliteStore {
         let endpoints = rows.into_iter().map(endpoint).collect::<Result<Vec<_>>>()?;
         let at = encode_time(now);
         let count = events.len();
-        for (id, event_type, organization_id, user_id) in events {
+        for (id, event_type, organization_id, user_id, occurred_at) in events {
             let head = EventHead {
                 id: decode_uuid(&id)?,
                 event_type,
                 organization_id: organization_id.as_deref().map(decode_uuid).transpose()?,
                 user_id: user_id.as_deref().map(decode_uuid).transpose()?,
+                occurred_at: decode_time(&occurred_at)?,
             };
             for e in endpoints.iter().filter(|e| e.wants(&head)) {
                 sqlx::query(

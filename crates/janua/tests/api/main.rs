@@ -22,3 +22,4 @@ mod sign_in;
 mod sign_up;
 mod tokens;
 mod users;
+mod webhooks;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backend;
 pub mod pages;
 pub mod smtp;
+pub mod webhooks;
 
 use std::sync::Arc;
 
