@@ -35,7 +35,10 @@ fn catch_all(seconds: i64) -> Endpoint {
 #[tokio::test]
 async fn a_failed_change_leaves_neither_the_change_nor_its_entry_nor_its_event() {
     for_each_backend(|store| async move {
-        store.create_webhook_endpoint(&catch_all(0), &[]).await.unwrap();
+        store
+            .create_webhook_endpoint(&catch_all(0), &[])
+            .await
+            .unwrap();
         let first = new_user("taken@example.com");
         let ok = entry("user.created", 1).emits("user.created", json!({"n": 1}));
         store.create_user(&first, &[ok.clone()]).await.unwrap();
@@ -111,8 +114,15 @@ async fn reads_filter_page_newest_first_and_count() {
         let me = UserId::new();
         let mut written = Vec::new();
         for i in 0..7 {
-            let mut e = entry(if i % 2 == 0 { "user.signed_in" } else { "session.revoked" }, i)
-                .details(json!({"i": i}));
+            let mut e = entry(
+                if i % 2 == 0 {
+                    "user.signed_in"
+                } else {
+                    "session.revoked"
+                },
+                i,
+            )
+            .details(json!({"i": i}));
             if i == 3 {
                 e = e.failed().organization(org);
             }
@@ -146,7 +156,11 @@ async fn reads_filter_page_newest_first_and_count() {
         let mut sorted = keys.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(keys, sorted);
-        assert_eq!(paged[0].details, json!({}), "the newest is the one without details");
+        assert_eq!(
+            paged[0].details,
+            json!({}),
+            "the newest is the one without details"
+        );
 
         let failures = AuditFilter {
             outcome: Some(Outcome::Failure),
@@ -156,11 +170,17 @@ async fn reads_filter_page_newest_first_and_count() {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].organization_id, Some(org));
         assert_eq!(
-            store.count_audit(&AuditFilter::within(Scope::Organization(org))).await.unwrap(),
+            store
+                .count_audit(&AuditFilter::within(Scope::Organization(org)))
+                .await
+                .unwrap(),
             1
         );
         assert_eq!(
-            store.count_audit(&AuditFilter::within(Scope::User(me))).await.unwrap(),
+            store
+                .count_audit(&AuditFilter::within(Scope::User(me)))
+                .await
+                .unwrap(),
             1
         );
         let sessions = AuditFilter {
@@ -181,7 +201,10 @@ async fn reads_filter_page_newest_first_and_count() {
         assert_eq!(stats.total, 8);
         assert_eq!(stats.by_action[0], ("user.signed_in".to_owned(), 5));
         assert!(stats.by_outcome.contains(&("failure".to_owned(), 1)));
-        assert_eq!(stats.by_day, vec![(at(0).format("%Y-%m-%d").to_string(), 8)]);
+        assert_eq!(
+            stats.by_day,
+            vec![(at(0).format("%Y-%m-%d").to_string(), 8)]
+        );
 
         assert_eq!(store.delete_audit_before(at(3)).await.unwrap(), 3);
         assert_eq!(store.count_audit(&all).await.unwrap(), 5);

@@ -42,13 +42,18 @@ const LEASE: Duration = Duration::from_secs(30);
 #[tokio::test]
 async fn the_outbox_fans_out_to_matching_endpoints_once_and_claims_are_exclusive() {
     for_each_backend(|store| async move {
-        let user = crate::accounts::create_user(&store, "hooks@example.com").await.id;
+        let user = crate::accounts::create_user(&store, "hooks@example.com")
+            .await
+            .id;
         let platform = endpoint(EndpointOwner::Platform, &["user.created"]);
         let mine = endpoint(EndpointOwner::User(user), &["*"]);
         for e in [&platform, &mine] {
             store.create_webhook_endpoint(e, &[]).await.unwrap();
         }
-        assert_eq!(store.get_webhook_endpoint(mine.id).await.unwrap().as_ref(), Some(&mine));
+        assert_eq!(
+            store.get_webhook_endpoint(mine.id).await.unwrap().as_ref(),
+            Some(&mine)
+        );
         let listed = store
             .list_webhook_endpoints(&EndpointQuery {
                 owner: Some(EndpointOwner::User(user)),
@@ -57,7 +62,13 @@ async fn the_outbox_fans_out_to_matching_endpoints_once_and_claims_are_exclusive
             .await
             .unwrap();
         assert_eq!(listed, vec![mine.clone()]);
-        assert_eq!(store.count_webhook_endpoints(EndpointOwner::Platform).await.unwrap(), 1);
+        assert_eq!(
+            store
+                .count_webhook_endpoints(EndpointOwner::Platform)
+                .await
+                .unwrap(),
+            1
+        );
 
         store
             .record_audit(&[
@@ -69,14 +80,21 @@ async fn the_outbox_fans_out_to_matching_endpoints_once_and_claims_are_exclusive
         assert_eq!(store.dispatch_outbox(at(2), 10).await.unwrap(), 2);
         assert_eq!(store.dispatch_outbox(at(2), 10).await.unwrap(), 0);
         let stats = store.webhook_queue_stats(at(2)).await.unwrap();
-        assert_eq!(stats.depth, 2, "platform gets user.created; mine gets user.created");
+        assert_eq!(
+            stats.depth, 2,
+            "platform gets user.created; mine gets user.created"
+        );
 
         let claimed = store.claim_due_deliveries(at(2), 10, LEASE).await.unwrap();
         assert_eq!(claimed.len(), 2);
         assert!(claimed.iter().all(|d| d.delivery.attempt == 1));
         assert_eq!(claimed[0].event_data, json!({"k": "user.created"}));
         assert_eq!(claimed[0].headers.get("X-A").map(String::as_str), Some("1"));
-        assert!(store.claim_due_deliveries(at(3), 10, LEASE).await.unwrap().is_empty());
+        assert!(store
+            .claim_due_deliveries(at(3), 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty());
 
         // The lease ran out: another worker takes it over as attempt 2, and the first
         // worker's late outcome for attempt 1 is ignored.
@@ -108,11 +126,24 @@ async fn the_outbox_fans_out_to_matching_endpoints_once_and_claims_are_exclusive
         assert_eq!(retrying.status, DeliveryStatus::Retrying);
         assert_eq!(retrying.response_status, Some(500));
         assert_eq!(retrying.next_attempt_at, Some(at(100)));
-        assert!(store.claim_due_deliveries(at(99), 10, LEASE).await.unwrap().iter().all(|d| d.delivery.id != id));
-        store.record_delivery_attempt(id, 2, &late).await.unwrap_or(());
+        assert!(store
+            .claim_due_deliveries(at(99), 10, LEASE)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.delivery.id != id));
+        store
+            .record_delivery_attempt(id, 2, &late)
+            .await
+            .unwrap_or(());
         assert!(store.redeliver(id, at(200)).await.unwrap());
-        let again = store.claim_due_deliveries(at(200), 10, LEASE).await.unwrap();
-        assert!(again.iter().any(|d| d.delivery.id == id && d.delivery.attempt == 1));
+        let again = store
+            .claim_due_deliveries(at(200), 10, LEASE)
+            .await
+            .unwrap();
+        assert!(again
+            .iter()
+            .any(|d| d.delivery.id == id && d.delivery.attempt == 1));
 
         assert!(store.delete_webhook_endpoint(mine.id, &[]).await.unwrap());
         assert!(!store.delete_webhook_endpoint(mine.id, &[]).await.unwrap());
@@ -123,7 +154,10 @@ async fn the_outbox_fans_out_to_matching_endpoints_once_and_claims_are_exclusive
 #[tokio::test]
 async fn an_endpoint_gets_no_events_from_before_it_existed() {
     for_each_backend(|store| async move {
-        store.record_audit(&[event("user.created", None, 1)]).await.unwrap();
+        store
+            .record_audit(&[event("user.created", None, 1)])
+            .await
+            .unwrap();
         let late = Endpoint {
             created_at: at(5),
             updated_at: at(5),
@@ -131,7 +165,11 @@ async fn an_endpoint_gets_no_events_from_before_it_existed() {
         };
         store.create_webhook_endpoint(&late, &[]).await.unwrap();
         assert_eq!(store.dispatch_outbox(at(6), 10).await.unwrap(), 1);
-        assert!(store.claim_due_deliveries(at(6), 10, LEASE).await.unwrap().is_empty());
+        assert!(store
+            .claim_due_deliveries(at(6), 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty());
         assert_eq!(store.webhook_queue_stats(at(6)).await.unwrap().depth, 0);
     })
     .await;
