@@ -41,11 +41,11 @@ async fn a_failed_change_leaves_neither_the_change_nor_its_entry_nor_its_event()
             .unwrap();
         let first = new_user("taken@example.com");
         let ok = entry("user.created", 1).emits("user.created", json!({"n": 1}));
-        store.create_user(&first, &[ok.clone()]).await.unwrap();
+        store.create_user(&first, std::slice::from_ref(&ok)).await.unwrap();
         // Same email: the unique constraint fails after the entry and its event were inserted.
         let clash = entry("user.created", 2).emits("user.created", json!({"n": 2}));
         let error = store
-            .create_user(&new_user("TAKEN@example.com"), &[clash.clone()])
+            .create_user(&new_user("TAKEN@example.com"), std::slice::from_ref(&clash))
             .await
             .unwrap_err();
         assert!(matches!(error, Error::Conflict { .. }), "{error:?}");
@@ -63,7 +63,7 @@ async fn a_failed_change_leaves_neither_the_change_nor_its_entry_nor_its_event()
                 janua_core::auth::users::UserStatus::Suspended,
                 None,
                 at(4),
-                &[ghost.clone()],
+                std::slice::from_ref(&ghost),
             )
             .await
             .unwrap_err();
@@ -80,25 +80,25 @@ async fn session_changes_write_their_entries_only_when_something_changed() {
         let user = create_user(&store, "s@example.com").await;
         let opened = entry("user.signed_in", 1);
         let session = store
-            .open_session(&new_session(user.id, "hash-1", 1), &[opened.clone()])
+            .open_session(&new_session(user.id, "hash-1", 1), std::slice::from_ref(&opened))
             .await
             .unwrap();
         assert!(store.get_audit(opened.id).await.unwrap().is_some());
         let revoked = entry("session.revoked", 2);
         assert!(store
-            .revoke_session(session.id, "test", at(2), &[revoked.clone()])
+            .revoke_session(session.id, "test", at(2), std::slice::from_ref(&revoked))
             .await
             .unwrap());
         assert!(store.get_audit(revoked.id).await.unwrap().is_some());
         let again = entry("session.revoked", 3);
         assert!(!store
-            .revoke_session(session.id, "test", at(3), &[again.clone()])
+            .revoke_session(session.id, "test", at(3), std::slice::from_ref(&again))
             .await
             .unwrap());
         assert!(store.get_audit(again.id).await.unwrap().is_none());
         let none = entry("session.revoked", 4);
         let ids = store
-            .revoke_user_sessions(user.id, None, "all", at(4), &[none.clone()])
+            .revoke_user_sessions(user.id, None, "all", at(4), std::slice::from_ref(&none))
             .await
             .unwrap();
         assert!(ids.is_empty());
