@@ -27,7 +27,7 @@ use crate::jobs::Jobs;
 use crate::mail::render::MailRenderer;
 use crate::pages::Pages;
 use crate::server;
-use crate::state::{AppState, Lifecycle};
+use crate::state::{AppState, Lifecycle, Shared};
 
 pub struct App {
     listener: TcpListener,
@@ -210,7 +210,7 @@ impl App {
         let pages = Pages::from_config(&config).context("loading the page templates")?;
         let webhooks = crate::webhooks::WebhookRuntime::from_config(&config)
             .context("configuring webhook delivery")?;
-        let state = AppState {
+        let state = AppState::new(Shared {
             core: Arc::new(core),
             pages: Arc::new(pages),
             webhooks: Arc::new(webhooks),
@@ -226,7 +226,7 @@ impl App {
             keys,
             lifecycle: Lifecycle::default(),
             metrics,
-        };
+        });
         Ok(Self {
             listener,
             tls,

@@ -2,8 +2,8 @@
 //! link, second factor, passkey): the session row, its first refresh token, the token pair, and
 //! enforcement of the per-user session limit.
 
-use crate::audit::Actor;
-use crate::auth::audit_events::{about_user, context_of, self_actor, session_revoked};
+use crate::audit::{Actor, AuditEntry};
+use crate::auth::audit_events::{about_user, context_of, self_actor};
 use crate::auth::revocation::publish_revoked_sessions;
 use crate::auth::sessions::{ClientContext, DeviceInfo, NewSession, Session, MAX_USER_AGENT_LEN};
 use crate::auth::tokens::{new_refresh_secret, token_pair, TokenPair};
@@ -107,33 +107,24 @@ async fn enforce_session_limit(
     now: chrono::DateTime<chrono::Utc>,
     context: &crate::audit::RequestContext,
 ) -> Result<()> {
-    let max = core.auth.max_sessions_per_user as usize;
+    let max = core.auth.max_sessions_per_user;
     if max == 0 {
         return Ok(());
     }
-    let live = core.store.list_live_sessions(user.id, now).await?;
-    if live.len() <= max {
-        return Ok(());
-    }
-    // Newest first: everything after the first `max` goes.
-    let mut revoked = Vec::new();
-    for session in live.iter().skip(max) {
-        let audit = [session_revoked(
-            user.id,
-            session.id,
-            "session_limit",
-            Actor::system(),
-            context,
-            now,
-        )];
-        if core
-            .store
-            .revoke_session(session.id, "session_limit", now, &audit)
-            .await?
-        {
-            revoked.push(session.id);
-        }
-    }
+    let audit = [
+        AuditEntry::new("session.revoked", Actor::system(), context, now)
+            .target("user", user.id)
+            .concerning_user(user.id.as_uuid())
+            .details(serde_json::json!({"reason": "session_limit", "scope": "oldest", "kept": max}))
+            .emits(
+                "session.revoked",
+                serde_json::json!({"user_id": user.id.to_string(), "reason": "session_limit"}),
+            ),
+    ];
+    let revoked = core
+        .store
+        .trim_sessions(user.id, max, "session_limit", now, &audit)
+        .await?;
     publish_revoked_sessions(core, &revoked).await;
     Ok(())
 }

@@ -212,6 +212,17 @@ pub trait AuthStore: Send + Sync {
         at: DateTime<Utc>,
         audit: &[AuditEntry],
     ) -> Result<bool>;
+    /// Revokes the user's live sessions beyond the newest `keep` (with their refresh tokens) in
+    /// one transaction; returns the ids it revoked. The audit entries are written only when at
+    /// least one session was revoked.
+    async fn trim_sessions(
+        &self,
+        user_id: UserId,
+        keep: u32,
+        reason: &str,
+        now: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<Vec<SessionId>>;
     /// Revokes every live session of the user except `keep`; returns the revoked ids. The audit
     /// entries are written only when at least one session was revoked.
     async fn revoke_user_sessions(

@@ -41,7 +41,10 @@ async fn a_failed_change_leaves_neither_the_change_nor_its_entry_nor_its_event()
             .unwrap();
         let first = new_user("taken@example.com");
         let ok = entry("user.created", 1).emits("user.created", json!({"n": 1}));
-        store.create_user(&first, std::slice::from_ref(&ok)).await.unwrap();
+        store
+            .create_user(&first, std::slice::from_ref(&ok))
+            .await
+            .unwrap();
         // Same email: the unique constraint fails after the entry and its event were inserted.
         let clash = entry("user.created", 2).emits("user.created", json!({"n": 2}));
         let error = store
@@ -80,7 +83,10 @@ async fn session_changes_write_their_entries_only_when_something_changed() {
         let user = create_user(&store, "s@example.com").await;
         let opened = entry("user.signed_in", 1);
         let session = store
-            .open_session(&new_session(user.id, "hash-1", 1), std::slice::from_ref(&opened))
+            .open_session(
+                &new_session(user.id, "hash-1", 1),
+                std::slice::from_ref(&opened),
+            )
             .await
             .unwrap();
         assert!(store.get_audit(opened.id).await.unwrap().is_some());
