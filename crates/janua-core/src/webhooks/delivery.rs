@@ -208,16 +208,34 @@ pub async fn attempt(
     })
 }
 
+/// Outbox events fanned out per round at most.
+pub const DISPATCH_BATCH: u32 = 500;
+
+/// What one round did.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// Outbox events fanned out.
+    pub dispatched: usize,
+    /// The attempts made.
+    pub attempts: Vec<AttemptResult>,
+}
+
+impl Round {
+    /// Whether a batch was full, so more work is probably waiting right now.
+    pub fn was_full(&self, settings: &DeliverySettings) -> bool {
+        self.dispatched >= DISPATCH_BATCH as usize || self.attempts.len() >= settings.batch as usize
+    }
+}
+
 /// One worker round: fan out new outbox events, then claim and attempt due deliveries.
-/// Returns the results of the attempts made.
 pub async fn run_round(
     core: &Core,
     sealer: &Sealer,
     transport: &dyn Transport,
     settings: &DeliverySettings,
-) -> Result<Vec<AttemptResult>> {
+) -> Result<Round> {
     let now = core.clock.now();
-    core.store.dispatch_outbox(now, 500).await?;
+    let dispatched = core.store.dispatch_outbox(now, DISPATCH_BATCH).await?;
     let due = core
         .store
         .claim_due_deliveries(now, settings.batch, settings.lease)
@@ -226,10 +244,14 @@ pub async fn run_round(
         .iter()
         .map(|d| attempt(core, sealer, transport, settings, d));
     // Concurrently: a slow receiver does not hold up the rest of the batch.
-    futures::future::join_all(attempts)
+    let attempts = futures::future::join_all(attempts)
         .await
         .into_iter()
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Round {
+        dispatched,
+        attempts,
+    })
 }
 
 /// `POST /webhooks/{id}/test`: sends a `webhook.test` event to this endpoint only, now, and

@@ -285,6 +285,7 @@ impl WebhookStore for SqliteStore {
         let endpoints = rows.into_iter().map(endpoint).collect::<Result<Vec<_>>>()?;
         let at = encode_time(now);
         let count = events.len();
+        let mut dispatched = Vec::with_capacity(count);
         for (id, event_type, organization_id, user_id, occurred_at) in events {
             let head = EventHead {
                 id: decode_uuid(&id)?,
@@ -309,13 +310,16 @@ impl WebhookStore for SqliteStore {
                 .await
                 .map_err(from_sqlx)?;
             }
-            sqlx::query("UPDATE outbox_events SET dispatched_at = ?2 WHERE id = ?1")
-                .bind(&id)
-                .bind(&at)
-                .execute(&mut *tx)
-                .await
-                .map_err(from_sqlx)?;
+            dispatched.push(id);
         }
+        sqlx::query(
+            "UPDATE outbox_events SET dispatched_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(encode_json(&serde_json::json!(dispatched))?)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(count)
     }

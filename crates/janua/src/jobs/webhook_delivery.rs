@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use janua_core::webhooks::delivery::{run_round, AttemptResult};
+use janua_core::webhooks::delivery::{run_round, AttemptResult, Round};
 
 use crate::jobs::StopSignal;
 use crate::state::AppState;
@@ -20,20 +20,17 @@ const GAUGE_INTERVAL: Duration = Duration::from_secs(15);
 
 pub async fn run(state: AppState, mut stop: StopSignal) {
     let interval = state.webhooks.poll_interval;
-    let batch = state.webhooks.settings.batch as usize;
     let mut gauges_at: Option<Instant> = None;
     loop {
-        let handled = run_once(&state).await;
+        let full = run_round_logged(&state)
+            .await
+            .is_some_and(|r| r.was_full(&state.webhooks.settings));
         if gauges_at.is_none_or(|at| at.elapsed() >= GAUGE_INTERVAL) {
             record_queue_gauges(&state).await;
             gauges_at = Some(Instant::now());
         }
         // A full batch suggests more are due: go again at once (unless asked to stop).
-        let pause = if handled >= batch {
-            Duration::ZERO
-        } else {
-            interval
-        };
+        let pause = if full { Duration::ZERO } else { interval };
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
             () = stop.stopped() => return,
@@ -43,6 +40,12 @@ pub async fn run(state: AppState, mut stop: StopSignal) {
 
 /// One round; returns how many attempts were made. Errors are logged: the next poll retries.
 pub async fn run_once(state: &AppState) -> usize {
+    run_round_logged(state)
+        .await
+        .map_or(0, |r| r.attempts.len())
+}
+
+async fn run_round_logged(state: &AppState) -> Option<Round> {
     let runtime = &state.webhooks;
     match run_round(
         &state.core,
@@ -52,8 +55,8 @@ pub async fn run_once(state: &AppState) -> usize {
     )
     .await
     {
-        Ok(results) => {
-            for result in &results {
+        Ok(round) => {
+            for result in &round.attempts {
                 let label = match result {
                     AttemptResult::Delivered => "success",
                     AttemptResult::Retrying | AttemptResult::Failed => "failure",
@@ -63,11 +66,11 @@ pub async fn run_once(state: &AppState) -> usize {
                     tracing::warn!("a webhook delivery failed for the last time (dead-lettered; see its delivery log)");
                 }
             }
-            results.len()
+            Some(round)
         }
         Err(error) => {
             tracing::warn!(%error, "webhook round failed; trying again at the next poll");
-            0
+            None
         }
     }
 }
