@@ -31,7 +31,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         with lock:
-            body = f'{state["count"]} {state["first"]} {state["last"]}'.encode()
+            body = f'{state["count"]} {state["first"]} {state["last"]}\n'.encode()
         self.send_response(200)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
