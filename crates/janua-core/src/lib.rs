@@ -18,6 +18,7 @@
 //! - [`oidc`]: the OAuth 2.0 / OpenID Connect provider: clients, authorize, tokens, device flow.
 //! - [`tokens`]: the JWT key ring (generation, rotation, JWKS, signing and verification).
 //! - [`health`]: readiness checks over the ports.
+//! - [`webhooks`]: endpoints, the outbox fan-out, signed deliveries with retries.
 
 pub mod audit;
 pub mod auth;
@@ -33,5 +34,6 @@ pub mod oidc;
 pub mod ports;
 pub mod settings;
 pub mod tokens;
+pub mod webhooks;
 
 pub use error::{Error, Result};

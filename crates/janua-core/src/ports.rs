@@ -16,6 +16,7 @@ use crate::jobs::store::JobStore;
 use crate::oidc::store::OAuthStore;
 use crate::settings::SettingsStore;
 use crate::tokens::store::SigningKeyStore;
+use crate::webhooks::store::WebhookStore;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +75,14 @@ pub trait SystemStore: Send + Sync {
 
 /// Everything core needs from storage.
 pub trait Store:
-    SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore + OAuthStore
+    SystemStore
+    + SettingsStore
+    + AuthStore
+    + AuditStore
+    + JobStore
+    + SigningKeyStore
+    + OAuthStore
+    + WebhookStore
 {
 }
 
@@ -86,6 +94,7 @@ impl<T> Store for T where
         + JobStore
         + SigningKeyStore
         + OAuthStore
+        + WebhookStore
 {
 }
 

@@ -57,6 +57,8 @@ pub struct Shared {
     pub metrics: PrometheusHandle,
     pub proxies: Arc<TrustedProxies>,
     pub rate_limiter: RateLimiter,
+    /// Webhook signing, the guarded HTTP client and the delivery settings.
+    pub webhooks: Arc<crate::webhooks::WebhookRuntime>,
     /// When this instance started, reported as `process_start_time_seconds`.
     pub started_at: DateTime<Utc>,
 }

@@ -6,6 +6,7 @@
 use base64::Engine;
 
 use crate::audit::{Actor, AuditEntry, RequestContext};
+use crate::auth::audit_events::session_revoked;
 use crate::auth::redirects::origin;
 use crate::auth::revocation::publish_revoked_sessions;
 use crate::auth::sessions::Session;
@@ -141,9 +142,17 @@ async fn end_sessions(
     }
     if let Some(sid) = hint.and_then(|h| h.sid) {
         if let Some(grant) = core.store.get_grant(sid).await? {
+            let entry = session_revoked(
+                grant.session.user_id,
+                grant.session.id,
+                "end_session",
+                Actor::user(grant.session.user_id, None),
+                context,
+                now,
+            );
             if core
                 .store
-                .revoke_session(grant.session.id, "end_session", now)
+                .revoke_session(grant.session.id, "end_session", now, &[entry])
                 .await?
             {
                 revoked.push(grant.session.id);
@@ -159,14 +168,31 @@ async fn end_sessions(
         }
     }
     for parent in parents {
+        let owner = match browser {
+            Some((user, session)) if session.id == parent => Some(user.id),
+            _ => core.store.get_session(parent).await?.map(|s| s.user_id),
+        };
+        let entries: Vec<_> = owner
+            .map(|user| {
+                session_revoked(
+                    user,
+                    parent,
+                    "end_session",
+                    Actor::user(user, None),
+                    context,
+                    now,
+                )
+            })
+            .into_iter()
+            .collect();
         if core
             .store
-            .revoke_session(parent, "end_session", now)
+            .revoke_session(parent, "end_session", now, &entries)
             .await?
         {
             revoked.push(parent);
         }
-        revoked.extend(end_child_grants(core, parent, "end_session").await?);
+        revoked.extend(end_child_grants(core, parent, "end_session", context).await?);
     }
     publish_revoked_sessions(core, &revoked).await;
     if let Some((user, session)) = browser {

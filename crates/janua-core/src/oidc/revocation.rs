@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::audit::{Actor, AuditEntry, RequestContext};
+use crate::auth::audit_events::session_revoked;
 use crate::auth::revocation::{publish_revoked_sessions, publish_revoked_token};
 use crate::context::Core;
 use crate::crypto::secret_digest;
@@ -65,10 +66,20 @@ pub async fn revoke(
     else {
         return Ok(());
     };
+    let entries = [
+        audit("refresh_token"),
+        session_revoked(
+            grant.session.user_id,
+            grant.session.id,
+            "token_revoked",
+            Actor::oauth_client(&client.client_id),
+            context,
+            now,
+        ),
+    ];
     core.store
-        .revoke_session(grant.session.id, "token_revoked", now)
+        .revoke_session(grant.session.id, "token_revoked", now, &entries)
         .await?;
     publish_revoked_sessions(core, &[grant.session.id]).await;
-    core.store.record_audit(&[audit("refresh_token")]).await?;
     Ok(())
 }

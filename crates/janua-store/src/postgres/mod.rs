@@ -29,6 +29,7 @@ mod settings;
 mod signing_keys;
 mod system;
 mod users;
+mod webhooks;
 
 use std::future::Future;
 use std::str::FromStr;

@@ -8,6 +8,7 @@
 //! session revoked meanwhile.
 
 use chrono::{DateTime, Utc};
+use janua_core::audit::AuditEntry;
 use janua_core::auth::sessions::{DeviceInfo, DeviceType, NewSession, Session};
 use janua_core::auth::store::{RefreshRotation, RefreshTokenRecord};
 use janua_core::error::{Error, Result};
@@ -16,6 +17,7 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
 use super::PgStore;
+use crate::audit_rows;
 use crate::errors::from_sqlx;
 
 pub(super) const SESSION_COLUMNS: &str =
@@ -99,7 +101,11 @@ impl From<RefreshTokenRow> for RefreshTokenRecord {
 }
 
 impl PgStore {
-    pub(super) async fn open_session(&self, session: &NewSession) -> Result<Session> {
+    pub(super) async fn open_session(
+        &self,
+        session: &NewSession,
+        audit: &[AuditEntry],
+    ) -> Result<Session> {
         let family_id = uuid::Uuid::now_v7();
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         // The user row first: it waits for a concurrent soft delete, which then either sees
@@ -155,6 +161,7 @@ impl PgStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+        audit_rows::insert_pg(&mut tx, audit).await?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(row.into())
     }
@@ -207,6 +214,7 @@ impl PgStore {
         id: SessionId,
         reason: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<bool> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         let done = sqlx::query(
@@ -220,6 +228,9 @@ impl PgStore {
         .await
         .map_err(from_sqlx)?;
         revoke_refresh_tokens(&mut tx, &[id.as_uuid()], at).await?;
+        if done.rows_affected() > 0 {
+            audit_rows::insert_pg(&mut tx, audit).await?;
+        }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(done.rows_affected() > 0)
     }
@@ -230,6 +241,7 @@ impl PgStore {
         keep: u32,
         reason: &str,
         now: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Vec<SessionId>> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         let revoked: Vec<(uuid::Uuid,)> = sqlx::query_as(
@@ -248,6 +260,7 @@ impl PgStore {
         let ids: Vec<uuid::Uuid> = revoked.into_iter().map(|(id,)| id).collect();
         if !ids.is_empty() {
             revoke_refresh_tokens(&mut tx, &ids, now).await?;
+            audit_rows::insert_pg(&mut tx, audit).await?;
         }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(ids.into_iter().map(SessionId::from_uuid).collect())
@@ -259,6 +272,7 @@ impl PgStore {
         keep: Option<SessionId>,
         reason: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Vec<SessionId>> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         let revoked: Vec<(uuid::Uuid,)> = sqlx::query_as(
@@ -277,6 +291,9 @@ impl PgStore {
         .map_err(from_sqlx)?;
         let ids: Vec<uuid::Uuid> = revoked.into_iter().map(|(id,)| id).collect();
         revoke_refresh_tokens(&mut tx, &ids, at).await?;
+        if !ids.is_empty() {
+            audit_rows::insert_pg(&mut tx, audit).await?;
+        }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(ids.into_iter().map(SessionId::from_uuid).collect())
     }

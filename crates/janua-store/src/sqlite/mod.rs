@@ -31,6 +31,7 @@ mod settings;
 mod signing_keys;
 mod system;
 mod users;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

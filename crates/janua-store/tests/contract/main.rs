@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod audit;
 mod avatars;
 mod backend;
 mod connect;
@@ -20,3 +21,4 @@ mod settings;
 mod signing_keys;
 mod system;
 mod users;
+mod webhooks;

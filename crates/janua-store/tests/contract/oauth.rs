@@ -163,7 +163,7 @@ async fn a_code_is_redeemed_once_and_a_replay_names_the_grant_it_produced() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "olga@example.com").await;
         let browser = store
-            .open_session(&new_session(user.id, "browser-refresh", 0))
+            .open_session(&new_session(user.id, "browser-refresh", 0), &[])
             .await
             .unwrap();
         let c = stored_client(&store, "delta").await;

@@ -12,7 +12,8 @@ use janua_core::auth::sign_in::{Identifier, SignIn};
 use janua_core::error::AuthFailure;
 use serde::{Deserialize, Serialize};
 
-use crate::http::api::fields::client_context;
+use crate::http::api::fields::client_of;
+use crate::http::audit::AuditContext;
 use crate::http::extract::ClientIp;
 use crate::pages::cookies::session_values;
 use crate::pages::response::{
@@ -133,6 +134,7 @@ pub async fn get_login(
 /// `POST /api/v1/auth/login-form`.
 pub async fn post_login_form(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     ip: ClientIp,
     headers: HeaderMap,
     CheckedForm(form): CheckedForm<LoginForm>,
@@ -186,7 +188,7 @@ pub async fn post_login_form(
         identifier: Identifier::Email(email.clone()),
         password,
     };
-    let client = client_context(ip, &headers);
+    let client = client_of(&audit);
     match open_browser_session(&state.core, request, &client).await {
         Ok(signed_in) => {
             let max_age = (signed_in.opened.session.expires_at - state.clock.now()).num_seconds();

@@ -5,6 +5,7 @@
 // Tests fail by panicking; helpers outside #[test] functions do too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod avatars;
 mod bad_input;
 mod docs;
@@ -27,3 +28,4 @@ mod sign_in;
 mod sign_up;
 mod tokens;
 mod users;
+mod webhooks;

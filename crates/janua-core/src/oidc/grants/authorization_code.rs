@@ -2,6 +2,8 @@
 //! code; the identical `redirect_uri`; the PKCE verifier iff a challenge was sent. A code used
 //! twice revokes the grant the first use created (and with it every token it issued).
 
+use crate::audit::{Actor, RequestContext};
+use crate::auth::audit_events::session_revoked;
 use crate::auth::revocation::publish_revoked_sessions;
 use crate::context::Core;
 use crate::crypto::secret_digest;
@@ -38,7 +40,19 @@ pub async fn exchange(
             if let Some(grant) = used.grant_session_id {
                 if core
                     .store
-                    .revoke_session(grant, "authorization_code_reuse", now)
+                    .revoke_session(
+                        grant,
+                        "authorization_code_reuse",
+                        now,
+                        &[session_revoked(
+                            used.user_id,
+                            grant,
+                            "authorization_code_reuse",
+                            Actor::oauth_client(&client.client_id),
+                            &RequestContext::default(),
+                            now,
+                        )],
+                    )
                     .await?
                 {
                     tracing::warn!(session_id = %grant, "authorization code replayed; its grant was revoked");

@@ -109,6 +109,7 @@ pub async fn end_child_grants(
     core: &Core,
     parent: SessionId,
     reason: &str,
+    context: &crate::audit::RequestContext,
 ) -> Result<Vec<SessionId>> {
     let now = core.clock.now();
     let mut revoked = Vec::new();
@@ -118,7 +119,19 @@ pub async fn end_child_grants(
         }
         if core
             .store
-            .revoke_session(grant.session.id, reason, now)
+            .revoke_session(
+                grant.session.id,
+                reason,
+                now,
+                &[crate::auth::audit_events::session_revoked(
+                    grant.session.user_id,
+                    grant.session.id,
+                    reason,
+                    crate::audit::Actor::user(grant.session.user_id, None),
+                    context,
+                    now,
+                )],
+            )
             .await?
         {
             revoked.push(grant.session.id);

@@ -2,6 +2,8 @@
 //! one revokes its whole family and grant session. `scope` may only narrow what was granted.
 //! With `openid` a fresh ID token carries the original `auth_time`.
 
+use crate::audit::{Actor, AuditEntry, RequestContext};
+use crate::auth::audit_events::session_revoked;
 use crate::auth::revocation::publish_revoked_sessions;
 use crate::auth::store::RefreshRotation;
 use crate::auth::tokens::new_refresh_secret;
@@ -14,6 +16,22 @@ use crate::oidc::grants::grant_session::{issue_user_tokens, GrantFacts};
 use crate::oidc::grants::{required, TokenParams};
 use crate::oidc::scopes::Scopes;
 use crate::oidc::tokens::TokenResponse;
+
+/// `session.revoked` for a grant whose refresh token was replayed, by the client that sent it.
+fn reuse_entry(
+    client: &OAuthClient,
+    grant: &crate::oidc::store::Grant,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AuditEntry {
+    session_revoked(
+        grant.session.user_id,
+        grant.session.id,
+        "refresh_token_reuse",
+        Actor::oauth_client(&client.client_id),
+        &RequestContext::default(),
+        at,
+    )
+}
 
 fn invalid() -> crate::Error {
     OAuthError::invalid_grant("the refresh token is invalid, expired or revoked").into()
@@ -43,7 +61,12 @@ pub async fn refresh(
     if record.used_at.is_some() || record.revoked_at.is_some() {
         if core
             .store
-            .revoke_session(grant.session.id, "refresh_token_reuse", now)
+            .revoke_session(
+                grant.session.id,
+                "refresh_token_reuse",
+                now,
+                &[reuse_entry(client, &grant, now)],
+            )
             .await?
         {
             tracing::warn!(session_id = %grant.session.id, "refresh token reuse detected; grant revoked");
@@ -84,7 +107,12 @@ pub async fn refresh(
     };
     if !core.store.rotate_refresh_token(&rotation).await? {
         core.store
-            .revoke_session(grant.session.id, "refresh_token_reuse", now)
+            .revoke_session(
+                grant.session.id,
+                "refresh_token_reuse",
+                now,
+                &[reuse_entry(client, &grant, now)],
+            )
             .await?;
         publish_revoked_sessions(core, &[grant.session.id]).await;
         return Err(invalid());

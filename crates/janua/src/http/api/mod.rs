@@ -1,11 +1,13 @@
 //! The REST API under `/api/v1`: one module per capability, each exposing `routes()`.
 
+pub mod audit;
 pub mod auth;
 pub mod avatars;
 pub mod fields;
 pub mod oauth_clients;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use axum::Router;
 
@@ -13,9 +15,11 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(audit::routes())
         .merge(auth::routes())
         .merge(avatars::routes())
         .merge(oauth_clients::routes())
         .merge(sessions::routes())
         .merge(users::routes())
+        .merge(webhooks::routes())
 }

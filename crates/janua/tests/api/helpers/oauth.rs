@@ -85,8 +85,16 @@ impl TestApp {
         let mut user = self.new_user().await;
         let id = user.id.parse().unwrap();
         let now = self.clock.now();
-        self.state.store.set_admin(id, true, now).await.unwrap();
-        self.state.store.mark_email_verified(id, now).await.unwrap();
+        self.state
+            .store
+            .set_admin(id, true, now, &[])
+            .await
+            .unwrap();
+        self.state
+            .store
+            .mark_email_verified(id, now, &[])
+            .await
+            .unwrap();
         let (access, refresh) = self.sign_in_tokens(&user).await;
         user.access_token = access;
         user.refresh_token = refresh;
