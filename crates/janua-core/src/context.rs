@@ -8,8 +8,11 @@ use crate::auth::passwords::Passwords;
 use crate::auth::settings::AuthSettings;
 use crate::clock::Clock;
 use crate::mfa::settings::MfaSettings;
+use crate::oidc::client_cache::ClientCache;
+use crate::oidc::settings::OAuthSettings;
 use crate::passkeys::settings::PasskeySettings;
 use crate::ports::{Cache, Store};
+use crate::tokens::keys::KeyRing;
 
 pub struct Core {
     pub store: Arc<dyn Store>,
@@ -25,4 +28,10 @@ pub struct Core {
     pub mfa: MfaSettings,
     /// The WebAuthn relying party and ceremony lifetimes.
     pub passkeys: PasskeySettings,
+    /// The key ring itself, for tokens signed with a client's own algorithm (ID tokens,
+    /// OAuth access tokens) and for verifying ID token hints.
+    pub keys: Arc<KeyRing>,
+    pub oauth: OAuthSettings,
+    /// Clients and secret digests for client authentication (see `oidc::client_cache`).
+    pub oauth_clients: ClientCache,
 }

@@ -14,9 +14,11 @@ use crate::auth::store::AuthStore;
 use crate::error::Result;
 use crate::jobs::store::JobStore;
 use crate::mfa::store::MfaStore;
+use crate::oidc::store::OAuthStore;
 use crate::passkeys::store::PasskeyStore;
 use crate::settings::SettingsStore;
 use crate::tokens::store::SigningKeyStore;
+use crate::webhooks::store::WebhookStore;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,8 @@ pub trait Store:
     + AuditStore
     + JobStore
     + SigningKeyStore
+    + OAuthStore
+    + WebhookStore
 {
 }
 
@@ -95,6 +99,8 @@ impl<T> Store for T where
         + AuditStore
         + JobStore
         + SigningKeyStore
+        + OAuthStore
+        + WebhookStore
 {
 }
 

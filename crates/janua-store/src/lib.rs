@@ -11,6 +11,7 @@
 //! - `paging`: page bounds and escaped `LIKE` patterns for list queries (shared by both backends).
 //! - `audit_rows`: writes audit entries and outbox events inside a caller's transaction.
 //! - `auth_dispatch`: the `AuthStore` trait written once for both backends (a macro).
+//! - `oauth_dispatch`: the `OAuthStore` trait written once for both backends (a macro).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
@@ -21,6 +22,7 @@ mod migrations;
 mod paging;
 #[macro_use]
 mod auth_dispatch;
+mod oauth_dispatch;
 pub mod postgres;
 pub mod sqlite;
 

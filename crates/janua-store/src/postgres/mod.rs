@@ -5,6 +5,8 @@
 //! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED`.
+//! - `oauth`, `oauth_clients`, `oauth_flows`: the OAuth provider's clients, secrets, requests,
+//!   codes, grant sessions, consents and device codes.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `mfa`: the TOTP factor and backup codes (`mfa_totp`, `mfa_backup_codes`).
 //! - `passkeys`: WebAuthn credentials (`passkeys`), uses recorded by compare-and-set.
@@ -21,6 +23,9 @@ mod avatars;
 mod jobs;
 mod lockouts;
 mod mfa;
+mod oauth;
+mod oauth_clients;
+mod oauth_flows;
 mod one_time_tokens;
 mod passkeys;
 mod sessions;
@@ -28,6 +33,7 @@ mod settings;
 mod signing_keys;
 mod system;
 mod users;
+mod webhooks;
 
 use std::future::Future;
 use std::str::FromStr;

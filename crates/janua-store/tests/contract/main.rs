@@ -6,12 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod audit;
 mod avatars;
 mod backend;
 mod connect;
 mod jobs;
 mod lockouts;
 mod mfa;
+mod oauth;
 mod one_time_tokens;
 mod passkeys;
 mod replicas;
@@ -21,3 +23,4 @@ mod settings;
 mod signing_keys;
 mod system;
 mod users;
+mod webhooks;

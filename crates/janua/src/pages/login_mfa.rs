@@ -84,6 +84,7 @@ pub async fn post_login_mfa_form(
             client_id: form.client_id,
             client_name: form.client_name,
             next: form.next,
+            login_hint: None,
         },
     );
     let token = form.mfa_token.unwrap_or_default();

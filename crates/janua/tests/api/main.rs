@@ -5,6 +5,7 @@
 // Tests fail by panicking; helpers outside #[test] functions do too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod avatars;
 mod bad_input;
 mod docs;
@@ -17,6 +18,12 @@ mod metrics;
 mod mfa;
 mod mfa_sign_in;
 mod middleware;
+mod oauth_clients;
+mod oauth_device;
+mod oauth_logout;
+mod oauth_tokens;
+mod oidc_conformance;
+mod oidc_flow;
 mod pages;
 mod passkeys;
 mod sessions;
@@ -24,3 +31,4 @@ mod sign_in;
 mod sign_up;
 mod tokens;
 mod users;
+mod webhooks;

@@ -2,9 +2,12 @@
 //! captured mail, manual clock) on port 0 and returns a [`TestApp`] with typed helpers.
 
 pub mod accounts;
+pub mod audit;
 pub mod backend;
+pub mod oauth;
 pub mod pages;
 pub mod smtp;
+pub mod webhooks;
 
 use std::sync::Arc;
 
