@@ -69,6 +69,15 @@ pub enum AuthFailure {
     /// The last administrator cannot remove themselves.
     SoleAdmin,
     ReauthRequired,
+    /// The caller is not a member of the addressed organization (403 `NOT_A_MEMBER`).
+    NotAMember,
+    /// A member (or API key) lacking the permission the route needs.
+    InsufficientPermissions,
+    /// The organization requires a second factor this session did not present.
+    MfaRequired,
+    SlugTaken,
+    /// An API key that is unknown, revoked, inactive or expired.
+    InvalidApiKey,
 }
 
 impl Error {

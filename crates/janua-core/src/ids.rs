@@ -89,6 +89,23 @@ uuid_id!(
     SigningKeyId
 );
 
+uuid_id!(
+    /// An organization invitation.
+    InvitationId
+);
+uuid_id!(
+    /// A role (system or an organization's custom role).
+    RoleId
+);
+uuid_id!(
+    /// An API key (`sk_live_…`).
+    ApiKeyId
+);
+uuid_id!(
+    /// An admin-managed CORS origin.
+    CorsOriginId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,8 @@
 //! compiler keeps those concerns in `janua-store` and `janua`.
 //!
 //! # Layout
+//! - [`admin`]: platform administration: the admin check, stats, CORS origins, account flags.
+//! - [`api_keys`]: organization API keys (`sk_live_…`): issue, rotate, revoke, verify.
 //! - [`audit`]: audit entries written with the changes they describe, and their outbox events.
 //! - [`auth`]: accounts: users, passwords, sessions, refresh tokens, one-time tokens.
 //! - [`context`]: [`Core`](context::Core), the ports and settings every use case receives.
@@ -11,13 +13,17 @@
 //! - [`ids`]: typed identifiers (`UserId`, `OrgId`, …) parsed at the edge.
 //! - [`clock`]: the [`Clock`](clock::Clock) port, the only way core reads the time.
 //! - [`crypto`]: secret digests, constant-time comparison, random tokens, encryption at rest.
+//! - [`orgs`]: organizations, members, invitations, and the org claims of tokens.
 //! - [`ports`]: the storage and cache traits that adapters implement.
+//! - [`rbac`]: permissions, roles, and the one enforcement point of org-scoped routes.
 //! - [`settings`]: runtime system settings (key/value, admin-managed).
 //! - [`jobs`]: the durable job queue (`JobStore`) and retry schedules.
 //! - [`mail`]: the mails Janua sends, the `Mailer` port, and enqueuing mail as jobs.
 //! - [`tokens`]: the JWT key ring (generation, rotation, JWKS, signing and verification).
 //! - [`health`]: readiness checks over the ports.
 
+pub mod admin;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod clock;
@@ -28,7 +34,9 @@ pub mod health;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod orgs;
 pub mod ports;
+pub mod rbac;
 pub mod settings;
 pub mod tokens;
 

@@ -9,10 +9,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::admin::store::AdminStore;
+use crate::api_keys::store::ApiKeyStore;
 use crate::audit::store::AuditStore;
 use crate::auth::store::AuthStore;
 use crate::error::Result;
 use crate::jobs::store::JobStore;
+use crate::orgs::store::OrgStore;
+use crate::rbac::store::RbacStore;
 use crate::settings::SettingsStore;
 use crate::tokens::store::SigningKeyStore;
 
@@ -73,12 +77,30 @@ pub trait SystemStore: Send + Sync {
 
 /// Everything core needs from storage.
 pub trait Store:
-    SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+    SystemStore
+    + SettingsStore
+    + AuthStore
+    + AuditStore
+    + JobStore
+    + SigningKeyStore
+    + OrgStore
+    + RbacStore
+    + ApiKeyStore
+    + AdminStore
 {
 }
 
 impl<T> Store for T where
-    T: SystemStore + SettingsStore + AuthStore + AuditStore + JobStore + SigningKeyStore
+    T: SystemStore
+        + SettingsStore
+        + AuthStore
+        + AuditStore
+        + JobStore
+        + SigningKeyStore
+        + OrgStore
+        + RbacStore
+        + ApiKeyStore
+        + AdminStore
 {
 }
 

@@ -67,6 +67,9 @@ pub struct AccessClaims {
     pub org_role: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// How the session was authenticated (RFC 8176), when the issuer put it in the token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 pub const ACCESS_TOKEN_TYPE: &str = "access";

@@ -65,6 +65,7 @@ pub fn access_claims(
         org_id: None,
         org_role: None,
         roles: roles(user),
+        amr: Vec::new(),
     }
 }
 

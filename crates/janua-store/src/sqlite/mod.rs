@@ -7,6 +7,8 @@
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims through the single writer.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
+//! - `orgs`: organizations, members, invitations, custom roles, API keys, admin data (the
+//!   statements are shared: `orgs_sql`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list.
 //! - `settings`: system settings (`system_settings`).
@@ -21,6 +23,7 @@ pub(crate) mod codec;
 mod jobs;
 mod lockouts;
 mod one_time_tokens;
+mod orgs;
 mod sessions;
 mod settings;
 mod signing_keys;

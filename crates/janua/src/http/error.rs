@@ -267,6 +267,31 @@ impl ApiError {
                 "REAUTH_REQUIRED",
                 "Sign in again to confirm this action",
             ),
+            F::NotAMember => (
+                StatusCode::FORBIDDEN,
+                "NOT_A_MEMBER",
+                "You are not a member of this organization",
+            ),
+            F::InsufficientPermissions => (
+                StatusCode::FORBIDDEN,
+                "INSUFFICIENT_PERMISSIONS",
+                "You lack the permission this action needs",
+            ),
+            F::MfaRequired => (
+                StatusCode::FORBIDDEN,
+                "MFA_REQUIRED",
+                "This organization requires multi-factor authentication",
+            ),
+            F::SlugTaken => (
+                StatusCode::BAD_REQUEST,
+                "SLUG_TAKEN",
+                "This slug is already taken",
+            ),
+            F::InvalidApiKey => (
+                StatusCode::UNAUTHORIZED,
+                "INVALID_API_KEY",
+                "The API key is invalid, revoked or expired",
+            ),
         };
         Self::new(status, code, message)
     }

@@ -1,0 +1,14 @@
+//! Role-based access control (API.md §12).
+//!
+//! - [`permissions`]: the permission catalogue and wildcard matching.
+//! - [`roles`]: system roles (owner, admin, member, viewer; platform `super_admin`) and custom
+//!   roles.
+//! - [`check`]: the one enforcement point, `authorize(principal, org, permission)`.
+//! - [`custom`]: managing an organization's custom roles and assigning roles.
+//! - [`store`]: the [`RbacStore`](store::RbacStore) trait.
+
+pub mod check;
+pub mod custom;
+pub mod permissions;
+pub mod roles;
+pub mod store;
