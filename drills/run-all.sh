@@ -3,7 +3,7 @@
 #
 # Usage: drills/run-all.sh [DRILL...]     (default: every drill; build first:
 #        cargo build --release --bin janua, or set JANUA_BIN)
-#   DRILL is one of rolling-restart, redis-loss, crash-safety, backup-restore.
+#   DRILL is one of rolling-restart, redis-loss, crash-safety, backup-restore, read-replica.
 # Each drill runs under `timeout DRILL_TIMEOUT` (300 s; SIGTERM lets it clean up, SIGKILL 15 s
 # later). Every drill's own report (Markdown table and "N passed, M failed") is printed as it
 # finishes; a summary table and a final "N passed, M failed" line (counting drills) follow.
@@ -12,7 +12,7 @@ set -euo pipefail
 
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TIMEOUT="${DRILL_TIMEOUT:-300}"
-ALL=(rolling-restart redis-loss crash-safety backup-restore)
+ALL=(rolling-restart redis-loss crash-safety backup-restore read-replica)
 if [[ $# -gt 0 ]]; then
     drills=("$@")
 else

@@ -27,7 +27,7 @@ use crate::jobs::Jobs;
 use crate::mail::render::MailRenderer;
 use crate::pages::Pages;
 use crate::server;
-use crate::state::{AppState, Lifecycle};
+use crate::state::{AppState, Lifecycle, Shared};
 
 pub struct App {
     listener: TcpListener,
@@ -206,7 +206,7 @@ impl App {
         )?;
         crate::bootstrap::run(&config, &core).await?;
         let pages = Pages::from_config(&config).context("loading the page templates")?;
-        let state = AppState {
+        let state = AppState::new(Shared {
             core: Arc::new(core),
             pages: Arc::new(pages),
             proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
@@ -221,7 +221,7 @@ impl App {
             keys,
             lifecycle: Lifecycle::default(),
             metrics,
-        };
+        });
         Ok(Self {
             listener,
             tls,

@@ -1,4 +1,5 @@
-//! `AppState`: what every handler can reach. Cheap to clone (all shared parts are `Arc`s).
+//! `AppState`: what every handler can reach. One `Arc` around [`Shared`], so the clone that
+//! every middleware layer and handler takes is a single reference-count increment.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,8 +18,26 @@ use crate::http::rate_limit::RateLimiter;
 use crate::mail::render::MailRenderer;
 use crate::pages::Pages;
 
+/// The state handed to every middleware and handler; derefs to [`Shared`] (`state.core`, …).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Everything the server shares between requests.
+pub struct Shared {
     pub config: Arc<Config>,
     /// The domain's ports and settings; use cases take `&state.core`.
     pub core: Arc<Core>,

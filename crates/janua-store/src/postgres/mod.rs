@@ -28,6 +28,7 @@ mod signing_keys;
 mod system;
 mod users;
 
+use std::future::Future;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -38,6 +39,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::Connection;
 
+use crate::errors::from_sqlx;
 use crate::{invalid_setting, redact_url, DatabaseConfig};
 
 /// The PostgreSQL migrations, embedded in the binary.
@@ -46,6 +48,10 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// The longest start-up waits for a second, diagnostic connection attempt after the pool timed
 /// out (the pool retries "connection refused" silently, so its error says only "timed out").
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The longest a lag-tolerant read waits for a replica connection before the primary serves it
+/// instead: a replica that went away should cost a request this much at most, once.
+const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A store on a PostgreSQL primary and its optional read replicas.
 #[derive(Debug)]
@@ -84,7 +90,9 @@ impl PgStore {
             .map(|url| {
                 let options = connect_options(url, &cfg.ssl_mode, "DATABASE_REPLICA_URLS")?;
                 Ok(Arc::new(Replica {
-                    pool: pool_options(cfg).connect_lazy_with(options),
+                    pool: pool_options(cfg)
+                        .acquire_timeout(cfg.acquire_timeout.min(REPLICA_ACQUIRE_TIMEOUT))
+                        .connect_lazy_with(options),
                     label: redact_url(url),
                     healthy: AtomicBool::new(true),
                 }))
@@ -105,12 +113,78 @@ impl PgStore {
     /// A pool for reads that tolerate replication lag: the next healthy replica round-robin, or
     /// the primary when there are no replicas or none answered its last ping.
     pub fn reader(&self) -> &PgPool {
+        self.pick_replica()
+            .map_or(&self.primary, |replica| &replica.pool)
+    }
+
+    fn pick_replica(&self) -> Option<&Arc<Replica>> {
         let count = self.replicas.len();
         let start = self.next_replica.fetch_add(1, Ordering::Relaxed);
         (0..count)
             .map(|offset| &self.replicas[(start + offset) % count])
             .find(|replica| replica.healthy.load(Ordering::Relaxed))
-            .map_or(&self.primary, |replica| &replica.pool)
+    }
+
+    /// Runs a lag-tolerant read on the next healthy replica (or the primary when there is
+    /// none). When the replica cannot serve it (connection refused or lost, shut down, pool
+    /// exhausted, a recovery conflict) the replica is marked down until its next successful
+    /// ping and the read runs again on the primary, so losing a replica costs no failed
+    /// request. Other errors (bad SQL, constraint) are returned as they are.
+    pub(crate) async fn read_tolerant<'a, T, F, Fut>(&'a self, run: F) -> Result<T>
+    where
+        F: Fn(&'a PgPool) -> Fut,
+        Fut: Future<Output = std::result::Result<T, sqlx::Error>>,
+    {
+        let Some(replica) = self.pick_replica() else {
+            metrics::counter!(LAG_TOLERANT_READS_TOTAL, "pool" => "primary").increment(1);
+            return run(&self.primary).await.map_err(from_sqlx);
+        };
+        match run(&replica.pool).await {
+            Ok(value) => {
+                metrics::counter!(LAG_TOLERANT_READS_TOTAL, "pool" => "replica").increment(1);
+                Ok(value)
+            }
+            Err(error) if replica_cannot_serve(&error) => {
+                if replica.healthy.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(
+                        replica = %replica.label,
+                        %error,
+                        "database replica failed a read; lag-tolerant reads go to the primary \
+                         until it answers a ping again"
+                    );
+                }
+                metrics::gauge!(REPLICA_UP, "replica" => replica.label.clone()).set(0.0);
+                metrics::counter!(REPLICA_FALLBACKS_TOTAL).increment(1);
+                metrics::counter!(LAG_TOLERANT_READS_TOTAL, "pool" => "primary").increment(1);
+                run(&self.primary).await.map_err(from_sqlx)
+            }
+            Err(error) => Err(from_sqlx(error)),
+        }
+    }
+}
+
+/// Lag-tolerant reads by the pool that served them (`primary` or `replica`).
+pub const LAG_TOLERANT_READS_TOTAL: &str = "janua_db_lag_tolerant_reads_total";
+/// Reads retried on the primary because a replica could not serve them.
+pub const REPLICA_FALLBACKS_TOTAL: &str = "janua_db_replica_fallbacks_total";
+/// 1 while a replica answers (pings and reads), 0 while lag-tolerant reads avoid it.
+pub const REPLICA_UP: &str = "janua_db_replica_up";
+
+/// Whether `error` says the replica (not the query) is the problem, so the primary may serve it.
+fn replica_cannot_serve(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 57P: operator intervention (shutdown, cannot connect
+            // now); 40001: a hot standby cancelling a read that conflicts with recovery.
+            code.starts_with("08") || code.starts_with("57P") || code == "40001"
+        }),
+        _ => false,
     }
 }
 

@@ -94,6 +94,8 @@ async fn ping_replica(replica: Arc<Replica>) {
         )),
     };
     let was_healthy = replica.healthy.swap(failure.is_none(), Ordering::Relaxed);
+    metrics::gauge!(super::REPLICA_UP, "replica" => replica.label.clone())
+        .set(if failure.is_none() { 1.0 } else { 0.0 });
     match failure {
         Some(error) => tracing::warn!(
             replica = %replica.label,

@@ -344,21 +344,25 @@ impl PgStore {
             "SELECT {USER_COLUMNS} FROM users WHERE {filter} \
              ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
         );
-        let rows: Vec<UserRow> = sqlx::query_as(&sql)
-            .bind(status)
-            .bind(pattern.as_deref())
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.reader())
-            .await
-            .map_err(from_sqlx)?;
         let count = format!("SELECT COUNT(*) FROM users WHERE {filter}");
-        let (total,): (i64,) = sqlx::query_as(&count)
-            .bind(status)
-            .bind(pattern.as_deref())
-            .fetch_one(self.reader())
-            .await
-            .map_err(from_sqlx)?;
+        let (sql, count, pattern) = (&sql, &count, pattern.as_deref());
+        let (rows, total) = self
+            .read_tolerant(|pool| async move {
+                let rows: Vec<UserRow> = sqlx::query_as(sql)
+                    .bind(status)
+                    .bind(pattern)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?;
+                let (total,): (i64,) = sqlx::query_as(count)
+                    .bind(status)
+                    .bind(pattern)
+                    .fetch_one(pool)
+                    .await?;
+                Ok((rows, total))
+            })
+            .await?;
         let users = rows
             .into_iter()
             .map(User::try_from)
