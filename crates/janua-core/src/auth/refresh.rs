@@ -13,7 +13,18 @@ fn invalid() -> Error {
     Error::auth(AuthFailure::InvalidRefreshToken)
 }
 
+/// A refreshed token pair, with the user and session it belongs to.
+pub struct Refreshed {
+    pub tokens: TokenPair,
+    pub user: crate::auth::users::User,
+    pub session: crate::ids::SessionId,
+}
+
 pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair> {
+    refresh_session(core, refresh_token).await.map(|r| r.tokens)
+}
+
+pub async fn refresh_session(core: &Core, refresh_token: &str) -> Result<Refreshed> {
     let now = core.clock.now();
     if refresh_token.is_empty() || refresh_token.len() > 512 {
         return Err(invalid());
@@ -61,7 +72,12 @@ pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair> {
         revoke_for_reuse(core, record.session_id, now).await?;
         return Err(invalid());
     }
-    token_pair(core, &user, session.id, next.token, now)
+    let tokens = token_pair(core, &user, session.id, next.token, now)?;
+    Ok(Refreshed {
+        tokens,
+        user,
+        session: session.id,
+    })
 }
 
 async fn revoke_for_reuse(

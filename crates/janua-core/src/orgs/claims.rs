@@ -67,3 +67,31 @@ async fn org_claims(
     claims.roles = names;
     Ok(claims)
 }
+
+/// After a sign-in or refresh: puts the organization claims into `tokens`. When the requested
+/// organization is refused (not a member), the session just opened or refreshed is revoked,
+/// so no token of it without the claims the client asked for stays usable.
+pub async fn apply(
+    core: &Core,
+    user: &User,
+    session: SessionId,
+    requested: Option<OrgId>,
+    tokens: &mut crate::auth::tokens::TokenPair,
+) -> Result<()> {
+    match access_token_for_session(core, user, session, requested).await {
+        Ok(access_token) => {
+            tokens.access_token = access_token;
+            Ok(())
+        }
+        Err(error) => {
+            if core
+                .store
+                .revoke_session(session, "organization_refused", core.clock.now())
+                .await?
+            {
+                crate::auth::revocation::publish_revoked_sessions(core, &[session]).await;
+            }
+            Err(error)
+        }
+    }
+}

@@ -330,3 +330,18 @@ async fn create_invitee(core: &Core, email: Email, request: &Accept) -> Result<U
     };
     core.store.create_user(&new).await.map_err(taken)
 }
+
+/// An invitation and the caller's access to its organization, for routes that address the
+/// invitation by id: callers from other organizations get 404.
+pub async fn authorize_invitation(
+    core: &Core,
+    principal: &Principal,
+    id: InvitationId,
+    permission: &str,
+) -> Result<(Invitation, OrgAccess)> {
+    let invitation = core.store.get_invitation(id).await?.ok_or(Error::NotFound)?;
+    let access = crate::rbac::check::authorize(core, principal, invitation.organization_id, permission)
+        .await
+        .map_err(crate::orgs::orgs::hide_foreign)?;
+    Ok((invitation, access))
+}

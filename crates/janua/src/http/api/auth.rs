@@ -14,6 +14,7 @@ use janua_core::auth::{
     account, email_verification, magic_links, password_reset, refresh, sign_in, sign_out, sign_up,
 };
 use janua_core::clock::format_timestamp;
+use janua_core::orgs::claims as org_claims;
 use serde::{Deserialize, Serialize};
 
 use crate::http::api::fields::{client_context, Problems, MAX_NAME_LEN};
@@ -158,6 +159,14 @@ pub struct SignInBody {
     email: Option<String>,
     username: Option<String>,
     password: Option<String>,
+    organization_id: Option<String>,
+}
+
+/// `organization_id` of sign-in, refresh and magic-link verify (API.md §3).
+fn requested_org(raw: Option<&str>) -> Result<Option<janua_core::ids::OrgId>, ApiError> {
+    raw.filter(|s| !s.is_empty())
+        .map(crate::http::api::fields::path_id)
+        .transpose()
 }
 
 pub async fn post_signin(
@@ -166,6 +175,7 @@ pub async fn post_signin(
     headers: HeaderMap,
     Json(body): Json<SignInBody>,
 ) -> Result<Json<SignInResponse>, ApiError> {
+    let org = requested_org(body.organization_id.as_deref())?;
     let mut problems = Problems::default();
     let password = problems.required("password", body.password);
     let identifier = match (body.email, body.username) {
@@ -205,7 +215,11 @@ pub async fn post_signin(
         identifier,
         password,
     };
-    let signed_in = sign_in::sign_in(&state.core, request, &client_context(ip, &headers)).await?;
+    let mut signed_in =
+        sign_in::sign_in(&state.core, request, &client_context(ip, &headers)).await?;
+    let session = signed_in.opened.session.id;
+    org_claims::apply(&state.core, &signed_in.user, session, org, &mut signed_in.opened.tokens)
+        .await?;
     Ok(Json(SignInResponse {
         user: AuthUserView::from(&signed_in.user),
         tokens: Some(signed_in.opened.tokens),
@@ -217,17 +231,28 @@ pub async fn post_signin(
 #[derive(Debug, Deserialize)]
 pub struct RefreshBody {
     refresh_token: Option<String>,
+    organization_id: Option<String>,
 }
 
 pub async fn post_refresh(
     State(state): State<AppState>,
     Json(body): Json<RefreshBody>,
 ) -> Result<Json<TokenPair>, ApiError> {
+    let org = requested_org(body.organization_id.as_deref())?;
     let mut problems = Problems::default();
     let token = problems.required("refresh_token", body.refresh_token);
     problems.finish()?;
     let token = token.unwrap_or_default();
-    Ok(Json(refresh::refresh(&state.core, &token).await?))
+    let mut refreshed = refresh::refresh_session(&state.core, &token).await?;
+    org_claims::apply(
+        &state.core,
+        &refreshed.user,
+        refreshed.session,
+        org,
+        &mut refreshed.tokens,
+    )
+    .await?;
+    Ok(Json(refreshed.tokens))
 }
 
 #[derive(Debug, Serialize)]
@@ -371,6 +396,8 @@ pub async fn post_password_reset(
 #[derive(Debug, Deserialize)]
 pub struct TokenBody {
     token: Option<String>,
+    /// Magic-link verify only: the organization to select.
+    organization_id: Option<String>,
 }
 
 pub async fn post_email_verify(
@@ -443,15 +470,19 @@ pub async fn post_magic_link_verify(
     headers: HeaderMap,
     Json(body): Json<TokenBody>,
 ) -> Result<Json<SignInResponse>, ApiError> {
+    let org = requested_org(body.organization_id.as_deref())?;
     let mut problems = Problems::default();
     let token = problems.required("token", body.token);
     problems.finish()?;
-    let signed_in = magic_links::verify(
+    let mut signed_in = magic_links::verify(
         &state.core,
         &token.unwrap_or_default(),
         &client_context(ip, &headers),
     )
     .await?;
+    let session = signed_in.opened.session.id;
+    org_claims::apply(&state.core, &signed_in.user, session, org, &mut signed_in.opened.tokens)
+        .await?;
     Ok(Json(SignInResponse {
         user: AuthUserView::from(&signed_in.user),
         tokens: Some(signed_in.opened.tokens),

@@ -1,8 +1,15 @@
 //! The REST API under `/api/v1`: one module per capability, each exposing `routes()`.
+//! Capabilities with org-scoped routes also expose `scoped()` (see [`scoped`]).
 
+pub mod admin;
+pub mod api_keys;
 pub mod auth;
 pub mod avatars;
 pub mod fields;
+pub mod invitations;
+pub mod orgs;
+pub mod rbac;
+pub mod scoped;
 pub mod sessions;
 pub mod users;
 
@@ -10,10 +17,30 @@ use axum::Router;
 
 use crate::state::AppState;
 
+fn scoped() -> scoped::Scoped {
+    orgs::scoped()
+        .merge(invitations::scoped())
+        .merge(rbac::scoped())
+        .merge(api_keys::scoped())
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
         .merge(avatars::routes())
         .merge(sessions::routes())
         .merge(users::routes())
+        .merge(orgs::routes())
+        .merge(invitations::routes())
+        .merge(rbac::routes())
+        .merge(api_keys::routes())
+        .merge(admin::routes())
+        .merge(scoped().router)
+}
+
+/// Every org-scoped route (method, path template), as registered.
+pub fn org_scoped_routes() -> Vec<scoped::ScopedRoute> {
+    let mut routes = scoped().routes;
+    routes.sort();
+    routes
 }
