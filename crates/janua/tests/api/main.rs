@@ -5,16 +5,21 @@
 // Tests fail by panicking; helpers outside #[test] functions do too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
+mod api_keys;
 mod avatars;
 mod bad_input;
 mod docs;
 mod email_flows;
 mod health_and_shutdown;
+mod invitations;
 mod helpers;
 mod keys;
 mod mail;
 mod metrics;
 mod middleware;
+mod org_isolation;
+mod orgs;
 mod pages;
 mod sessions;
 mod sign_in;

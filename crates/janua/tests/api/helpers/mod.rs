@@ -2,6 +2,7 @@
 //! captured mail, manual clock) on port 0 and returns a [`TestApp`] with typed helpers.
 
 pub mod accounts;
+pub mod orgs;
 pub mod backend;
 pub mod pages;
 pub mod smtp;
