@@ -105,8 +105,8 @@ pub async fn update_user(core: &Core, id: UserId, flags: UserFlags) -> Result<Us
         return Err(Error::NotFound);
     }
     let now = core.clock.now();
-    let demotes = flags.is_admin == Some(false)
-        || flags.status.is_some_and(|s| s != UserStatus::Active);
+    let demotes =
+        flags.is_admin == Some(false) || flags.status.is_some_and(|s| s != UserStatus::Active);
     if user.is_admin && demotes && core.store.count_admins().await? <= 1 {
         return Err(Error::auth(AuthFailure::SoleAdmin));
     }
@@ -178,7 +178,12 @@ pub struct CorsOrigin {
 
 /// Parses an origin: `http(s)://host[:port]`, no path, query or credentials; lower-cased.
 pub fn parse_origin(raw: &str) -> Result<String, FieldError> {
-    let bad = || FieldError::new("origin", "must be an origin such as https://app.example.com");
+    let bad = || {
+        FieldError::new(
+            "origin",
+            "must be an origin such as https://app.example.com",
+        )
+    };
     let raw = raw.trim().trim_end_matches('/');
     let (scheme, rest) = raw.split_once("://").ok_or_else(bad)?;
     if !matches!(scheme, "http" | "https") || rest.is_empty() || raw.len() > 255 {
@@ -205,9 +210,14 @@ pub async fn add_cors_origin(
         created_by: principal.user_id(),
         created_at: core.clock.now(),
     };
-    let audit = [AuditEntry::new("cors_origin.created", principal.actor(), ctx, entry.created_at)
-        .target("cors_origin", entry.id)
-        .details(json!({"origin": entry.origin}))];
+    let audit = [AuditEntry::new(
+        "cors_origin.created",
+        principal.actor(),
+        ctx,
+        entry.created_at,
+    )
+    .target("cors_origin", entry.id)
+    .details(json!({"origin": entry.origin}))];
     core.store.add_cors_origin(&entry, &audit).await
 }
 
@@ -217,8 +227,13 @@ pub async fn delete_cors_origin(
     id: CorsOriginId,
     ctx: &RequestContext,
 ) -> Result<()> {
-    let audit = [AuditEntry::new("cors_origin.deleted", principal.actor(), ctx, core.clock.now())
-        .target("cors_origin", id)];
+    let audit = [AuditEntry::new(
+        "cors_origin.deleted",
+        principal.actor(),
+        ctx,
+        core.clock.now(),
+    )
+    .target("cors_origin", id)];
     if core.store.delete_cors_origin(id, &audit).await? {
         Ok(())
     } else {
@@ -232,9 +247,22 @@ mod tests {
 
     #[test]
     fn origins_are_scheme_and_host_only() {
-        assert_eq!(parse_origin("https://App.example.com/").unwrap(), "https://app.example.com");
-        assert_eq!(parse_origin("http://localhost:3000").unwrap(), "http://localhost:3000");
-        for bad in ["app.example.com", "ftp://x", "https://x/path", "https://u@x", "https://", "javascript:alert(1)"] {
+        assert_eq!(
+            parse_origin("https://App.example.com/").unwrap(),
+            "https://app.example.com"
+        );
+        assert_eq!(
+            parse_origin("http://localhost:3000").unwrap(),
+            "http://localhost:3000"
+        );
+        for bad in [
+            "app.example.com",
+            "ftp://x",
+            "https://x/path",
+            "https://u@x",
+            "https://",
+            "javascript:alert(1)",
+        ] {
             assert!(parse_origin(bad).is_err(), "{bad}");
         }
     }

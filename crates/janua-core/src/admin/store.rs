@@ -12,9 +12,18 @@ use crate::ids::{CorsOriginId, UserId};
 #[async_trait]
 pub trait AdminStore: Send + Sync {
     async fn platform_stats(&self, now: DateTime<Utc>) -> Result<PlatformStats>;
-    async fn set_email_verified(&self, user: UserId, verified: bool, at: DateTime<Utc>) -> Result<()>;
+    async fn set_email_verified(
+        &self,
+        user: UserId,
+        verified: bool,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     async fn list_cors_origins(&self) -> Result<Vec<CorsOrigin>>;
     /// `Conflict { what: "origin" }` when it is already listed.
-    async fn add_cors_origin(&self, origin: &CorsOrigin, audit: &[AuditEntry]) -> Result<CorsOrigin>;
+    async fn add_cors_origin(
+        &self,
+        origin: &CorsOrigin,
+        audit: &[AuditEntry],
+    ) -> Result<CorsOrigin>;
     async fn delete_cors_origin(&self, id: CorsOriginId, audit: &[AuditEntry]) -> Result<bool>;
 }

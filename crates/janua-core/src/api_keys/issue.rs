@@ -92,7 +92,10 @@ pub async fn create(
         key,
         key_hash: secret.digest,
     };
-    Ok((core.store.create_api_key(&stored, &audit).await?, secret.key))
+    Ok((
+        core.store.create_api_key(&stored, &audit).await?,
+        secret.key,
+    ))
 }
 
 fn check_scopes(access: &OrgAccess, scopes: &[Permission]) -> Result<()> {
@@ -128,7 +131,11 @@ pub async fn authorize_key(
         .map_err(hide_foreign)?;
     let is_creator = matches!(principal, Principal::User(u) if key.user_id == Some(u.user_id));
     if !is_creator {
-        access.require(if write { "api_keys:write" } else { "api_keys:read" })?;
+        access.require(if write {
+            "api_keys:write"
+        } else {
+            "api_keys:read"
+        })?;
     }
     Ok((key, access))
 }

@@ -26,8 +26,7 @@ pub async fn verify(core: &Core, raw: &str) -> Result<ApiKeyPrincipal> {
         .find_api_key_by_hash(&digest)
         .await?
         .ok_or_else(invalid)?;
-    if !constant_time_eq(stored.as_bytes(), digest.as_bytes()) || !key.is_usable(core.clock.now())
-    {
+    if !constant_time_eq(stored.as_bytes(), digest.as_bytes()) || !key.is_usable(core.clock.now()) {
         return Err(invalid());
     }
     Ok(ApiKeyPrincipal {

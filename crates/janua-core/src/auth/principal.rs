@@ -3,17 +3,19 @@
 //! [`Principal`] that org-scoped routes accept: a user, or an API key acting in its
 //! organization (resolved by [`crate::api_keys::verify`]).
 
+use crate::audit::Actor;
 use crate::auth::access_token::{AccessClaims, ACCESS_TOKEN_TYPE};
 use crate::auth::revocation::{is_session_revoked, is_token_revoked};
 use crate::context::Core;
 use crate::error::{Error, Result};
-use crate::audit::Actor;
 use crate::ids::{ApiKeyId, OrgId, SessionId, UserId};
 use crate::rbac::permissions::Permission;
 
 /// Any authenticated caller of a `key` route (API.md §0). A client-credentials variant joins
 /// when the OAuth provider lands; [`crate::admin::require_platform_admin`] and
 /// [`crate::rbac::check::authorize`] are the only places that need to learn it.
+// Built once per request and passed by reference, so the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Principal {
     User(UserPrincipal),

@@ -25,7 +25,9 @@ pub async fn access_token_for_session(
         if role.is_none() {
             return Err(Error::auth(AuthFailure::NotAMember));
         }
-        core.store.set_session_organization(session, Some(org)).await?;
+        core.store
+            .set_session_organization(session, Some(org))
+            .await?;
     }
     let selected = match requested {
         Some(org) => Some(org),

@@ -58,7 +58,11 @@ pub async fn create(
         return Err(Error::auth(AuthFailure::InsufficientPermissions));
     }
     let org = &access.org;
-    if let Some(existing) = core.store.find_user_by_email(&invite.email.normalized()).await? {
+    if let Some(existing) = core
+        .store
+        .find_user_by_email(&invite.email.normalized())
+        .await?
+    {
         if core.store.get_member(org.id, existing.id).await?.is_some() {
             return Err(Error::Conflict {
                 what: "member".to_owned(),
@@ -80,10 +84,12 @@ pub async fn create(
         created_at: now,
     };
     let data = json!({"id": new.id, "organization_id": org.id, "email": new.email, "role": new.role.as_str()});
-    let audit = [org_entry(core, principal, "invitation.created", org.id, ctx)
-        .target("invitation", new.id)
-        .details(json!({"email": new.email, "role": new.role.as_str()}))
-        .emits("invitation.created", data)];
+    let audit = [
+        org_entry(core, principal, "invitation.created", org.id, ctx)
+            .target("invitation", new.id)
+            .details(json!({"email": new.email, "role": new.role.as_str()}))
+            .emits("invitation.created", data),
+    ];
     let mut invitation = core.store.create_invitation(&new, &audit).await?;
     send(core, principal, org, &invitation, &token).await?;
     invitation.email_sent = true;
@@ -136,7 +142,11 @@ fn display_name(user: &User) -> String {
 
 /// An invitation of the caller's organization: 404 for anything else.
 pub async fn get_in(core: &Core, access: &OrgAccess, id: InvitationId) -> Result<Invitation> {
-    let invitation = core.store.get_invitation(id).await?.ok_or(Error::NotFound)?;
+    let invitation = core
+        .store
+        .get_invitation(id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if invitation.organization_id == access.org.id {
         Ok(invitation)
     } else {
@@ -152,9 +162,11 @@ pub async fn revoke(
     ctx: &RequestContext,
 ) -> Result<()> {
     let invitation = get_in(core, access, id).await?;
-    let audit = [org_entry(core, principal, "invitation.revoked", access.org.id, ctx)
-        .target("invitation", id)
-        .details(json!({"email": invitation.email}))];
+    let audit = [
+        org_entry(core, principal, "invitation.revoked", access.org.id, ctx)
+            .target("invitation", id)
+            .details(json!({"email": invitation.email})),
+    ];
     core.store
         .set_invitation_status(id, InvitationStatus::Revoked, core.clock.now(), &audit)
         .await?;
@@ -182,7 +194,11 @@ pub async fn resend(
     {
         return Err(Error::auth(AuthFailure::InvalidToken));
     }
-    let invitation = core.store.get_invitation(id).await?.ok_or(Error::NotFound)?;
+    let invitation = core
+        .store
+        .get_invitation(id)
+        .await?
+        .ok_or(Error::NotFound)?;
     send(core, principal, &access.org, &invitation, &token).await?;
     Ok(Issued {
         invitation,
@@ -339,9 +355,14 @@ pub async fn authorize_invitation(
     id: InvitationId,
     permission: &str,
 ) -> Result<(Invitation, OrgAccess)> {
-    let invitation = core.store.get_invitation(id).await?.ok_or(Error::NotFound)?;
-    let access = crate::rbac::check::authorize(core, principal, invitation.organization_id, permission)
-        .await
-        .map_err(crate::orgs::orgs::hide_foreign)?;
+    let invitation = core
+        .store
+        .get_invitation(id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let access =
+        crate::rbac::check::authorize(core, principal, invitation.organization_id, permission)
+            .await
+            .map_err(crate::orgs::orgs::hide_foreign)?;
     Ok((invitation, access))
 }

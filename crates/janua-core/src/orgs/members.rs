@@ -76,14 +76,23 @@ pub async fn change_role(
 ) -> Result<Member> {
     check_grantable(access, role)?;
     let org = access.org.id;
-    let current = core.store.get_member(org, user).await?.ok_or(Error::NotFound)?;
+    let current = core
+        .store
+        .get_member(org, user)
+        .await?
+        .ok_or(Error::NotFound)?;
     check_grantable(access, current.role)?;
     let data = json!({"organization_id": org, "user_id": user, "role": role.as_str(), "previous_role": current.role.as_str()});
-    let audit = [
-        member_entry(core, principal, "organization.member_role_changed", org, user, ctx)
-            .details(data.clone())
-            .emits("organization.member_role_changed", data),
-    ];
+    let audit = [member_entry(
+        core,
+        principal,
+        "organization.member_role_changed",
+        org,
+        user,
+        ctx,
+    )
+    .details(data.clone())
+    .emits("organization.member_role_changed", data)];
     core.store
         .set_member_role(org, user, role, core.clock.now(), &audit)
         .await?
@@ -103,15 +112,24 @@ pub async fn remove(
     let leaving = matches!(principal, Principal::User(u) if u.user_id == user);
     if !leaving {
         access.require("users:remove")?;
-        let target = core.store.get_member(org, user).await?.ok_or(Error::NotFound)?;
+        let target = core
+            .store
+            .get_member(org, user)
+            .await?
+            .ok_or(Error::NotFound)?;
         check_grantable(&access, target.role)?;
     }
     let data = json!({"organization_id": org, "user_id": user});
-    let audit = [
-        member_entry(core, principal, "organization.member_removed", org, user, ctx)
-            .details(json!({"left": leaving}))
-            .emits("organization.member_removed", data),
-    ];
+    let audit = [member_entry(
+        core,
+        principal,
+        "organization.member_removed",
+        org,
+        user,
+        ctx,
+    )
+    .details(json!({"left": leaving}))
+    .emits("organization.member_removed", data)];
     if core.store.remove_member(org, user, &audit).await? {
         Ok(())
     } else {

@@ -87,13 +87,18 @@ pub async fn create(
         created_at: now,
     };
     let data = json!({"id": new.id, "name": new.name, "slug": new.slug, "owner_id": user.user_id});
-    let audit = [org_entry(core, &principal, "organization.created", new.id, ctx)
-        .concerning_user(user.user_id.as_uuid())
-        .emits("organization.created", data)];
-    core.store.create_org(&new, &audit).await.map_err(|e| match e {
-        Error::Conflict { .. } => Error::auth(AuthFailure::SlugTaken),
-        other => other,
-    })
+    let audit = [
+        org_entry(core, &principal, "organization.created", new.id, ctx)
+            .concerning_user(user.user_id.as_uuid())
+            .emits("organization.created", data),
+    ];
+    core.store
+        .create_org(&new, &audit)
+        .await
+        .map_err(|e| match e {
+            Error::Conflict { .. } => Error::auth(AuthFailure::SlugTaken),
+            other => other,
+        })
 }
 
 pub async fn list_mine(
@@ -233,12 +238,18 @@ pub async fn transfer_ownership(
         (Some(OrgRole::Owner), Some(me)) => me,
         _ => access.org.owner_id.unwrap_or(target.user_id),
     };
-    let audit = [org_entry(core, principal, "organization.ownership_transferred", org, ctx)
-        .details(json!({"from": from, "to": new_owner}))
-        .emits(
-            "organization.member_role_changed",
-            json!({"organization_id": org, "user_id": new_owner, "role": "owner"}),
-        )];
+    let audit = [org_entry(
+        core,
+        principal,
+        "organization.ownership_transferred",
+        org,
+        ctx,
+    )
+    .details(json!({"from": from, "to": new_owner}))
+    .emits(
+        "organization.member_role_changed",
+        json!({"organization_id": org, "user_id": new_owner, "role": "owner"}),
+    )];
     core.store
         .transfer_ownership(org, from, new_owner, core.clock.now(), &audit)
         .await?;
@@ -259,7 +270,10 @@ mod tests {
 
     #[test]
     fn require_mfa_must_be_a_boolean() {
-        assert_eq!(require_mfa_setting(&json!({"require_mfa": true})).unwrap(), Some(true));
+        assert_eq!(
+            require_mfa_setting(&json!({"require_mfa": true})).unwrap(),
+            Some(true)
+        );
         assert_eq!(require_mfa_setting(&json!({})).unwrap(), Some(false));
         assert!(require_mfa_setting(&json!({"require_mfa": "yes"})).is_err());
     }

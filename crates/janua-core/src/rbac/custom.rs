@@ -66,8 +66,10 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let audit = [role_entry(core, principal, "role.created", access, role.id, ctx)
-        .details(json!({"name": role.name}))];
+    let audit = [
+        role_entry(core, principal, "role.created", access, role.id, ctx)
+            .details(json!({"name": role.name})),
+    ];
     core.store.create_role(&role, &audit).await
 }
 
@@ -136,11 +138,23 @@ pub async fn assign(
         .await?
         .ok_or(Error::NotFound)?;
     check_within(access, &role.permissions)?;
-    core.store.get_member(org, user).await?.ok_or(Error::NotFound)?;
-    let audit = [role_entry(core, principal, "role.assigned", access, role.id, ctx)
-        .concerning_user(user.as_uuid())
-        .details(json!({"user_id": user, "role_name": role.name}))];
     core.store
-        .assign_role(org, user, role.id, principal.user_id(), core.clock.now(), &audit)
+        .get_member(org, user)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let audit = [
+        role_entry(core, principal, "role.assigned", access, role.id, ctx)
+            .concerning_user(user.as_uuid())
+            .details(json!({"user_id": user, "role_name": role.name})),
+    ];
+    core.store
+        .assign_role(
+            org,
+            user,
+            role.id,
+            principal.user_id(),
+            core.clock.now(),
+            &audit,
+        )
         .await
 }

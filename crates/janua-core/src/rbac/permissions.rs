@@ -7,7 +7,10 @@ use serde::Serialize;
 pub const CATALOGUE: &[(&str, &str)] = &[
     ("org:read", "See the organization"),
     ("org:update", "Change the organization's profile"),
-    ("org:delete", "Delete the organization or transfer its ownership"),
+    (
+        "org:delete",
+        "Delete the organization or transfer its ownership",
+    ),
     ("users:read", "List members and invitations"),
     ("users:invite", "Invite and add members"),
     ("users:update", "Change members' roles"),
@@ -17,13 +20,19 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ("settings:read", "Read the organization's settings"),
     ("settings:update", "Change the organization's settings"),
     ("roles:read", "See custom roles"),
-    ("roles:write", "Create, change, delete and assign custom roles"),
+    (
+        "roles:write",
+        "Create, change, delete and assign custom roles",
+    ),
     ("integrations:read", "See OAuth clients, SSO and SCIM"),
     ("integrations:write", "Manage OAuth clients, SSO and SCIM"),
     ("webhooks:read", "See webhook endpoints"),
     ("webhooks:write", "Manage webhook endpoints"),
     ("api_keys:read", "See API keys"),
-    ("api_keys:write", "Create, change, rotate and revoke API keys"),
+    (
+        "api_keys:write",
+        "Create, change, rotate and revoke API keys",
+    ),
     ("audit:read", "Read the audit log"),
 ];
 

@@ -18,7 +18,12 @@ pub enum OrgRole {
 }
 
 impl OrgRole {
-    pub const ALL: [OrgRole; 4] = [OrgRole::Owner, OrgRole::Admin, OrgRole::Member, OrgRole::Viewer];
+    pub const ALL: [OrgRole; 4] = [
+        OrgRole::Owner,
+        OrgRole::Admin,
+        OrgRole::Member,
+        OrgRole::Viewer,
+    ];
 
     /// Accepts `guest` as an alias of `viewer`.
     pub fn parse(raw: &str) -> Option<Self> {
@@ -63,7 +68,12 @@ impl OrgRole {
                 "roles:*",
                 "audit:read",
             ],
-            OrgRole::Member => &["org:read", "users:read", "users:update:self", "settings:read"],
+            OrgRole::Member => &[
+                "org:read",
+                "users:read",
+                "users:update:self",
+                "settings:read",
+            ],
             OrgRole::Viewer => &["org:read", "users:read:self"],
         }
     }
@@ -111,7 +121,11 @@ mod tests {
     #[test]
     fn every_system_permission_name_is_in_the_catalogue() {
         for role in OrgRole::ALL {
-            assert_eq!(role.grants().0.len(), role.permission_names().len(), "{role:?}");
+            assert_eq!(
+                role.grants().0.len(),
+                role.permission_names().len(),
+                "{role:?}"
+            );
         }
     }
 }

@@ -16,10 +16,24 @@ pub trait RbacStore: Send + Sync {
     async fn get_role(&self, id: RoleId) -> Result<Option<Role>>;
     async fn find_role_by_name(&self, org: OrgId, name: &str) -> Result<Option<Role>>;
     async fn list_roles(&self, org: OrgId) -> Result<Vec<Role>>;
-    async fn update_role(&self, id: RoleId, update: &RoleUpdate, at: DateTime<Utc>, audit: &[AuditEntry]) -> Result<Option<Role>>;
+    async fn update_role(
+        &self,
+        id: RoleId,
+        update: &RoleUpdate,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<Option<Role>>;
     async fn delete_role(&self, id: RoleId, audit: &[AuditEntry]) -> Result<bool>;
     /// Grants a custom role to a member; granting it twice is a no-op.
-    async fn assign_role(&self, org: OrgId, user: UserId, role: RoleId, granted_by: Option<UserId>, at: DateTime<Utc>, audit: &[AuditEntry]) -> Result<()>;
+    async fn assign_role(
+        &self,
+        org: OrgId,
+        user: UserId,
+        role: RoleId,
+        granted_by: Option<UserId>,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()>;
     /// The custom roles a user holds in an organization.
     async fn user_roles(&self, org: OrgId, user: UserId) -> Result<Vec<Role>>;
 }

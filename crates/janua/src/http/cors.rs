@@ -21,18 +21,19 @@ pub fn layer(configured: &[String], core: Arc<Core>) -> CorsLayer {
             .collect(),
     );
     CorsLayer::new()
-        .allow_origin(AllowOrigin::async_predicate(move |origin: HeaderValue, _| {
-            let configured = configured.clone();
-            let core = core.clone();
-            async move {
-                let Ok(origin) = origin.to_str() else {
-                    return false;
-                };
-                let origin = origin.to_ascii_lowercase();
-                configured.contains(&origin)
-                    || stored_origins(&core).await.iter().any(|o| *o == origin)
-            }
-        }))
+        .allow_origin(AllowOrigin::async_predicate(
+            move |origin: HeaderValue, _| {
+                let configured = configured.clone();
+                let core = core.clone();
+                async move {
+                    let Ok(origin) = origin.to_str() else {
+                        return false;
+                    };
+                    let origin = origin.to_ascii_lowercase();
+                    configured.contains(&origin) || stored_origins(&core).await.contains(&origin)
+                }
+            },
+        ))
         .allow_credentials(true)
         .allow_methods([
             Method::GET,

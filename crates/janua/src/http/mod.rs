@@ -60,7 +60,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             rate_limit::limit_per_ip,
         ))
-        .layer(cors::layer(&config.security.cors_origins, state.core.clone()))
+        .layer(cors::layer(
+            &config.security.cors_origins,
+            state.core.clone(),
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::security_headers,

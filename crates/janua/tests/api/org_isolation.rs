@@ -38,6 +38,8 @@ struct Row {
     success: u16,
 }
 
+/// One table row; positional so the table reads as a table.
+#[allow(clippy::too_many_arguments)]
 const fn row(
     method: &'static str,
     path: &'static str,
@@ -69,41 +71,356 @@ use Foreign::{NotAMember as M, NotFound as F};
 const O: &str = "/api/v1/organizations";
 
 static ROUTES: &[Row] = &[
-    row("GET", "/api/v1/organizations/slug/{slug}", "", "org:read", false, F, none, 200),
-    row("GET", "/api/v1/organizations/{org_id}", "", "org:read", false, M, none, 200),
-    row("PATCH", "/api/v1/organizations/{org_id}", "", "org:update", true, M, |_| Some(json!({"name": "Renamed"})), 200),
-    row("DELETE", "/api/v1/organizations/{org_id}", "", "org:delete", true, M, none, 200),
-    row("GET", "/api/v1/organizations/{org_id}/settings", "", "settings:read", true, M, none, 200),
-    row("PUT", "/api/v1/organizations/{org_id}/settings", "", "settings:update", true, M, |_| Some(json!({"theme": "dark"})), 200),
-    row("POST", "/api/v1/organizations/{org_id}/transfer-ownership", "", "org:delete", true, M, |f| Some(json!({"new_owner_id": f.target_user})), 200),
-    row("GET", "/api/v1/organizations/{org_id}/members", "", "users:read", true, M, none, 200),
-    row("POST", "/api/v1/organizations/{org_id}/members/add", "", "users:invite", true, M, |f| Some(json!({"user_id": f.spare_user, "role": "member"})), 201),
-    row("DELETE", "/api/v1/organizations/{org_id}/members/{user_id}", "", "users:remove", true, M, none, 200),
-    row("PATCH", "/api/v1/organizations/{org_id}/members/{user_id}", "", "users:update", true, M, |_| Some(json!({"role": "admin"})), 200),
-    row("PATCH", "/api/v1/organizations/{org_id}/members/{user_id}/role", "", "users:update", true, M, |_| Some(json!({"new_role": "admin"})), 200),
-    row("POST", "/api/v1/organizations/{org_id}/members/invitations", "", "users:invite", true, M, |_| Some(json!({"email": "new@example.com"})), 201),
-    row("POST", "/api/v1/organizations/{org_id}/invite", "", "users:invite", true, M, |_| Some(json!({"email": "new@example.com"})), 201),
-    row("GET", "/api/v1/organizations/{org_id}/invitations", "", "users:read", true, M, none, 200),
-    row("GET", "/api/v1/organizations/{org_id}/roles", "", "roles:read", true, M, none, 200),
-    row("GET", "/api/v1/invitations", "?organization_id={org_id}", "users:read", true, M, none, 200),
-    row("POST", "/api/v1/invitations", "", "users:invite", true, M, |f| Some(json!({"organization_id": f.org, "email": "new@example.com", "role": "member"})), 201),
-    row("POST", "/api/v1/invitations/bulk", "", "users:invite", true, M, |f| Some(json!({"organization_id": f.org, "emails": ["a@example.com", "b@example.com"]})), 200),
-    row("GET", "/api/v1/invitations/{id}", "", "users:invite", true, F, none, 200),
-    row("PATCH", "/api/v1/invitations/{id}", "", "users:invite", true, F, |_| Some(json!({"message": "hello"})), 200),
-    row("DELETE", "/api/v1/invitations/{id}", "", "users:invite", true, F, none, 204),
-    row("POST", "/api/v1/invitations/{id}/resend", "", "users:invite", true, F, none, 200),
-    row("GET", "/api/v1/roles", "?organization_id={org_id}", "roles:read", true, M, none, 200),
-    row("POST", "/api/v1/roles", "?organization_id={org_id}", "roles:write", true, M, |_| Some(json!({"name": "auditor", "permissions": ["audit:read"]})), 201),
-    row("GET", "/api/v1/roles/{id}", "", "roles:read", true, F, none, 200),
-    row("PATCH", "/api/v1/roles/{id}", "", "roles:write", true, F, |_| Some(json!({"description": "changed"})), 200),
-    row("DELETE", "/api/v1/roles/{id}", "", "roles:write", true, F, none, 204),
-    row("POST", "/api/v1/roles/assign", "?organization_id={org_id}", "roles:write", true, M, |f| Some(json!({"user_id": f.target_user, "role_name": "support"})), 200),
-    row("GET", "/api/v1/api-keys", "?organization_id={org_id}", "api_keys:read", true, M, none, 200),
-    row("POST", "/api/v1/api-keys", "?organization_id={org_id}", "api_keys:write", true, M, |_| Some(json!({"name": "ci", "scopes": ["org:read"]})), 201),
-    row("GET", "/api/v1/api-keys/{id}", "", "api_keys:read", true, F, none, 200),
-    row("PATCH", "/api/v1/api-keys/{id}", "", "api_keys:write", true, F, |_| Some(json!({"name": "renamed"})), 200),
-    row("DELETE", "/api/v1/api-keys/{id}", "", "api_keys:write", true, F, none, 204),
-    row("POST", "/api/v1/api-keys/{id}/rotate", "", "api_keys:write", true, F, none, 200),
+    row(
+        "GET",
+        "/api/v1/organizations/slug/{slug}",
+        "",
+        "org:read",
+        false,
+        F,
+        none,
+        200,
+    ),
+    row(
+        "GET",
+        "/api/v1/organizations/{org_id}",
+        "",
+        "org:read",
+        false,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "PATCH",
+        "/api/v1/organizations/{org_id}",
+        "",
+        "org:update",
+        true,
+        M,
+        |_| Some(json!({"name": "Renamed"})),
+        200,
+    ),
+    row(
+        "DELETE",
+        "/api/v1/organizations/{org_id}",
+        "",
+        "org:delete",
+        true,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "GET",
+        "/api/v1/organizations/{org_id}/settings",
+        "",
+        "settings:read",
+        true,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "PUT",
+        "/api/v1/organizations/{org_id}/settings",
+        "",
+        "settings:update",
+        true,
+        M,
+        |_| Some(json!({"theme": "dark"})),
+        200,
+    ),
+    row(
+        "POST",
+        "/api/v1/organizations/{org_id}/transfer-ownership",
+        "",
+        "org:delete",
+        true,
+        M,
+        |f| Some(json!({"new_owner_id": f.target_user})),
+        200,
+    ),
+    row(
+        "GET",
+        "/api/v1/organizations/{org_id}/members",
+        "",
+        "users:read",
+        true,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "POST",
+        "/api/v1/organizations/{org_id}/members/add",
+        "",
+        "users:invite",
+        true,
+        M,
+        |f| Some(json!({"user_id": f.spare_user, "role": "member"})),
+        201,
+    ),
+    row(
+        "DELETE",
+        "/api/v1/organizations/{org_id}/members/{user_id}",
+        "",
+        "users:remove",
+        true,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "PATCH",
+        "/api/v1/organizations/{org_id}/members/{user_id}",
+        "",
+        "users:update",
+        true,
+        M,
+        |_| Some(json!({"role": "admin"})),
+        200,
+    ),
+    row(
+        "PATCH",
+        "/api/v1/organizations/{org_id}/members/{user_id}/role",
+        "",
+        "users:update",
+        true,
+        M,
+        |_| Some(json!({"new_role": "admin"})),
+        200,
+    ),
+    row(
+        "POST",
+        "/api/v1/organizations/{org_id}/members/invitations",
+        "",
+        "users:invite",
+        true,
+        M,
+        |_| Some(json!({"email": "new@example.com"})),
+        201,
+    ),
+    row(
+        "POST",
+        "/api/v1/organizations/{org_id}/invite",
+        "",
+        "users:invite",
+        true,
+        M,
+        |_| Some(json!({"email": "new@example.com"})),
+        201,
+    ),
+    row(
+        "GET",
+        "/api/v1/organizations/{org_id}/invitations",
+        "",
+        "users:read",
+        true,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "GET",
+        "/api/v1/organizations/{org_id}/roles",
+        "",
+        "roles:read",
+        true,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "GET",
+        "/api/v1/invitations",
+        "?organization_id={org_id}",
+        "users:read",
+        true,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "POST",
+        "/api/v1/invitations",
+        "",
+        "users:invite",
+        true,
+        M,
+        |f| Some(json!({"organization_id": f.org, "email": "new@example.com", "role": "member"})),
+        201,
+    ),
+    row(
+        "POST",
+        "/api/v1/invitations/bulk",
+        "",
+        "users:invite",
+        true,
+        M,
+        |f| Some(json!({"organization_id": f.org, "emails": ["a@example.com", "b@example.com"]})),
+        200,
+    ),
+    row(
+        "GET",
+        "/api/v1/invitations/{id}",
+        "",
+        "users:invite",
+        true,
+        F,
+        none,
+        200,
+    ),
+    row(
+        "PATCH",
+        "/api/v1/invitations/{id}",
+        "",
+        "users:invite",
+        true,
+        F,
+        |_| Some(json!({"message": "hello"})),
+        200,
+    ),
+    row(
+        "DELETE",
+        "/api/v1/invitations/{id}",
+        "",
+        "users:invite",
+        true,
+        F,
+        none,
+        204,
+    ),
+    row(
+        "POST",
+        "/api/v1/invitations/{id}/resend",
+        "",
+        "users:invite",
+        true,
+        F,
+        none,
+        200,
+    ),
+    row(
+        "GET",
+        "/api/v1/roles",
+        "?organization_id={org_id}",
+        "roles:read",
+        true,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "POST",
+        "/api/v1/roles",
+        "?organization_id={org_id}",
+        "roles:write",
+        true,
+        M,
+        |_| Some(json!({"name": "auditor", "permissions": ["audit:read"]})),
+        201,
+    ),
+    row(
+        "GET",
+        "/api/v1/roles/{id}",
+        "",
+        "roles:read",
+        true,
+        F,
+        none,
+        200,
+    ),
+    row(
+        "PATCH",
+        "/api/v1/roles/{id}",
+        "",
+        "roles:write",
+        true,
+        F,
+        |_| Some(json!({"description": "changed"})),
+        200,
+    ),
+    row(
+        "DELETE",
+        "/api/v1/roles/{id}",
+        "",
+        "roles:write",
+        true,
+        F,
+        none,
+        204,
+    ),
+    row(
+        "POST",
+        "/api/v1/roles/assign",
+        "?organization_id={org_id}",
+        "roles:write",
+        true,
+        M,
+        |f| Some(json!({"user_id": f.target_user, "role_name": "support"})),
+        200,
+    ),
+    row(
+        "GET",
+        "/api/v1/api-keys",
+        "?organization_id={org_id}",
+        "api_keys:read",
+        true,
+        M,
+        none,
+        200,
+    ),
+    row(
+        "POST",
+        "/api/v1/api-keys",
+        "?organization_id={org_id}",
+        "api_keys:write",
+        true,
+        M,
+        |_| Some(json!({"name": "ci", "scopes": ["org:read"]})),
+        201,
+    ),
+    row(
+        "GET",
+        "/api/v1/api-keys/{id}",
+        "",
+        "api_keys:read",
+        true,
+        F,
+        none,
+        200,
+    ),
+    row(
+        "PATCH",
+        "/api/v1/api-keys/{id}",
+        "",
+        "api_keys:write",
+        true,
+        F,
+        |_| Some(json!({"name": "renamed"})),
+        200,
+    ),
+    row(
+        "DELETE",
+        "/api/v1/api-keys/{id}",
+        "",
+        "api_keys:write",
+        true,
+        F,
+        none,
+        204,
+    ),
+    row(
+        "POST",
+        "/api/v1/api-keys/{id}/rotate",
+        "",
+        "api_keys:write",
+        true,
+        F,
+        none,
+        200,
+    ),
 ];
 
 /// The callers and the target organization's resources, fresh for each row.
@@ -148,8 +465,10 @@ async fn fixture(app: &TestApp) -> Fixture {
     let org = app.create_org(&owner.access_token, &slug).await;
     let org = org["id"].as_str().unwrap().to_owned();
     let token = As::User(owner.access_token.clone());
-    app.add_member(&owner.access_token, &org, &viewer.id, "viewer").await;
-    app.add_member(&owner.access_token, &org, &target.id, "member").await;
+    app.add_member(&owner.access_token, &org, &viewer.id, "viewer")
+        .await;
+    app.add_member(&owner.access_token, &org, &target.id, "member")
+        .await;
     let (status, invitation) = app
         .call(
             "POST",
@@ -168,8 +487,12 @@ async fn fixture(app: &TestApp) -> Fixture {
         )
         .await;
     assert_eq!(status, 201, "{role}");
-    let (api_key, _) = app.create_api_key(&owner.access_token, &org, &["api_keys:read"]).await;
-    let (_, narrow_key) = app.create_api_key(&owner.access_token, &org, &["org:read"]).await;
+    let (api_key, _) = app
+        .create_api_key(&owner.access_token, &org, &["api_keys:read"])
+        .await;
+    let (_, narrow_key) = app
+        .create_api_key(&owner.access_token, &org, &["org:read"])
+        .await;
     Fixture {
         org,
         slug,
@@ -199,7 +522,15 @@ fn concrete(row: &Row, f: &Fixture) -> String {
         .replace("{id}", id)
 }
 
-async fn expect(app: &TestApp, row: &Row, path: &str, who: &As, body: &Option<Value>, status: u16, code: &str) {
+async fn expect(
+    app: &TestApp,
+    row: &Row,
+    path: &str,
+    who: &As,
+    body: &Option<Value>,
+    status: u16,
+    code: &str,
+) {
     let (got, response) = app.call(row.method, path, who, body.as_ref()).await;
     let label = format!("{} {} as {:?}", row.method, row.path, short(who));
     assert_eq!(got, status, "{label}: {response}");
@@ -250,15 +581,66 @@ async fn every_org_scoped_route_refuses_outsiders_and_lacking_members_and_serves
             Foreign::NotAMember => (403, "NOT_A_MEMBER"),
             Foreign::NotFound => (404, "NOT_FOUND"),
         };
-        expect(&app, row, &path, &As::User(outsiders.member.clone()), &body, status, code).await;
-        expect(&app, row, &path, &As::Key(outsiders.key.clone()), &body, status, code).await;
-        expect(&app, row, &path, &As::BearerKey(outsiders.key.clone()), &body, status, code).await;
+        expect(
+            &app,
+            row,
+            &path,
+            &As::User(outsiders.member.clone()),
+            &body,
+            status,
+            code,
+        )
+        .await;
+        expect(
+            &app,
+            row,
+            &path,
+            &As::Key(outsiders.key.clone()),
+            &body,
+            status,
+            code,
+        )
+        .await;
+        expect(
+            &app,
+            row,
+            &path,
+            &As::BearerKey(outsiders.key.clone()),
+            &body,
+            status,
+            code,
+        )
+        .await;
         if row.viewer_refused {
-            expect(&app, row, &path, &As::User(f.viewer.clone()), &body, 403, "INSUFFICIENT_PERMISSIONS").await;
-            expect(&app, row, &path, &As::Key(f.narrow_key.clone()), &body, 403, "INSUFFICIENT_PERMISSIONS").await;
+            expect(
+                &app,
+                row,
+                &path,
+                &As::User(f.viewer.clone()),
+                &body,
+                403,
+                "INSUFFICIENT_PERMISSIONS",
+            )
+            .await;
+            expect(
+                &app,
+                row,
+                &path,
+                &As::Key(f.narrow_key.clone()),
+                &body,
+                403,
+                "INSUFFICIENT_PERMISSIONS",
+            )
+            .await;
         }
-        let (got, response) = app.call(row.method, &path, &As::User(f.owner.clone()), body.as_ref()).await;
-        assert_eq!(got, row.success, "{} {} as owner: {response}", row.method, row.path);
+        let (got, response) = app
+            .call(row.method, &path, &As::User(f.owner.clone()), body.as_ref())
+            .await;
+        assert_eq!(
+            got, row.success,
+            "{} {} as owner: {response}",
+            row.method, row.path
+        );
     }
 }
 
@@ -266,15 +648,27 @@ async fn every_org_scoped_route_refuses_outsiders_and_lacking_members_and_serves
 async fn an_api_key_with_the_scope_is_served_on_its_own_organization_only() {
     let app = spawn_app_with(&[("RATE_LIMIT_GLOBAL", "100000/minute")]).await;
     let f = fixture(&app).await;
-    let (_, key) = app.create_api_key(&f.owner, &f.org, &["users:read", "org:read"]).await;
+    let (_, key) = app
+        .create_api_key(&f.owner, &f.org, &["users:read", "org:read"])
+        .await;
     let (status, members) = app
-        .call("GET", &format!("{O}/{}/members", f.org), &As::Key(key.clone()), None)
+        .call(
+            "GET",
+            &format!("{O}/{}/members", f.org),
+            &As::Key(key.clone()),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{members}");
     assert_eq!(members.as_array().unwrap().len(), 3);
     let other = fixture(&app).await;
     let (status, body) = app
-        .call("GET", &format!("{O}/{}/members", other.org), &As::Key(key), None)
+        .call(
+            "GET",
+            &format!("{O}/{}/members", other.org),
+            &As::Key(key),
+            None,
+        )
         .await;
     assert_eq!(status, 403);
     assert_eq!(assert_error_shape(&body), "NOT_A_MEMBER");

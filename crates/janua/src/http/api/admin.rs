@@ -41,11 +41,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/organizations/{id}", delete(delete_org))
         .route("/api/v1/admin/sessions/revoke-all", post(post_revoke_all))
         .route("/api/v1/admin/settings/cors", get(get_cors).post(post_cors))
-        .route("/api/v1/admin/settings/cors/cache-status", get(get_cors_cache))
-        .route("/api/v1/admin/settings/cors/invalidate-cache", post(post_cors_invalidate))
+        .route(
+            "/api/v1/admin/settings/cors/cache-status",
+            get(get_cors_cache),
+        )
+        .route(
+            "/api/v1/admin/settings/cors/invalidate-cache",
+            post(post_cors_invalidate),
+        )
         .route("/api/v1/admin/settings/cors/{id}", delete(delete_cors))
         .route("/api/v1/admin/settings", get(get_settings))
-        .route("/api/v1/admin/settings/{key}", get(get_setting).put(put_setting))
+        .route(
+            "/api/v1/admin/settings/{key}",
+            get(get_setting).put(put_setting),
+        )
 }
 
 pub async fn get_stats(
@@ -86,7 +95,10 @@ pub async fn post_user(
     let first_name = p.text("first_name", body.first_name, MAX_NAME_LEN);
     let last_name = p.text("last_name", body.last_name, MAX_NAME_LEN);
     if body.password.as_deref().is_some_and(|pw| pw.len() > 256) {
-        p.add(FieldError::new("password", "must be at most 256 characters"));
+        p.add(FieldError::new(
+            "password",
+            "must be at most 256 characters",
+        ));
     }
     p.finish()?;
     let request = CreateUser {
@@ -172,7 +184,10 @@ pub async fn get_lockout(
     let id: UserId = path_id(&id)?;
     let lockout = admin::lockout_status(&state.core, id).await?;
     let now = state.core.clock.now();
-    let locked_until = lockout.as_ref().and_then(|l| l.locked_until).filter(|u| *u > now);
+    let locked_until = lockout
+        .as_ref()
+        .and_then(|l| l.locked_until)
+        .filter(|u| *u > now);
     Ok(Json(json!({
         "locked": locked_until.is_some(),
         "locked_until": locked_until.map(format_timestamp),
@@ -219,7 +234,9 @@ pub async fn delete_org(
 ) -> Result<Json<Value>, ApiError> {
     let id: OrgId = path_id(&id)?;
     janua_core::orgs::orgs::delete(&state.core, &Principal::User(me), id, &ctx).await?;
-    Ok(Json(json!({"success": true, "message": "Organization deleted successfully"})))
+    Ok(Json(
+        json!({"success": true, "message": "Organization deleted successfully"}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,7 +255,9 @@ pub async fn post_revoke_all(
     let user: UserId = path_id(&user.unwrap_or_default())?;
     janua_core::auth::admin_users::get_user(&state.core, user).await?;
     let revoked = revoke_sessions(&state.core, user, None, "admin_revoked").await?;
-    Ok(Json(json!({"message": "Sessions revoked", "revoked_count": revoked})))
+    Ok(Json(
+        json!({"message": "Sessions revoked", "revoked_count": revoked}),
+    ))
 }
 
 pub async fn get_cors(
@@ -277,12 +296,13 @@ pub async fn post_cors(
     };
     p.finish()?;
     let origin = origin.ok_or_else(|| ApiError::validation(vec![]))?;
-    let created =
-        admin::add_cors_origin(&state.core, &Principal::User(me), origin, &ctx).await?;
+    let created = admin::add_cors_origin(&state.core, &Principal::User(me), origin, &ctx).await?;
     cors::invalidate(&state.core).await;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": created.id, "origin": created.origin, "created_by": created.created_by, "created_at": format_timestamp(created.created_at)})),
+        Json(
+            json!({"id": created.id, "origin": created.origin, "created_by": created.created_by, "created_at": format_timestamp(created.created_at)}),
+        ),
     ))
 }
 
@@ -340,7 +360,9 @@ pub async fn get_setting(
         .get_setting(&key)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(json!({"key": setting.key.as_str(), "value": setting.value, "updated_at": format_timestamp(setting.updated_at)})))
+    Ok(Json(
+        json!({"key": setting.key.as_str(), "value": setting.value, "updated_at": format_timestamp(setting.updated_at)}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -355,14 +377,16 @@ pub async fn put_setting(
     Json(body): Json<SettingBody>,
 ) -> Result<Json<Value>, ApiError> {
     let key = SettingKey::parse(&key)?;
-    let value = body.value.ok_or_else(|| {
-        ApiError::validation(vec![FieldError::new("value", "is required")])
-    })?;
+    let value = body
+        .value
+        .ok_or_else(|| ApiError::validation(vec![FieldError::new("value", "is required")]))?;
     validate_value(&value)?;
     let setting = state
         .core
         .store
         .put_setting(&key, &value, state.core.clock.now())
         .await?;
-    Ok(Json(json!({"key": setting.key.as_str(), "value": setting.value, "updated_at": format_timestamp(setting.updated_at)})))
+    Ok(Json(
+        json!({"key": setting.key.as_str(), "value": setting.value, "updated_at": format_timestamp(setting.updated_at)}),
+    ))
 }

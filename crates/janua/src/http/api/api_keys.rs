@@ -32,7 +32,11 @@ pub fn routes() -> Router<AppState> {
 
 pub fn scoped() -> Scoped {
     Scoped::default()
-        .route("/api/v1/api-keys", &["GET", "POST"], get(get_keys).post(post_key))
+        .route(
+            "/api/v1/api-keys",
+            &["GET", "POST"],
+            get(get_keys).post(post_key),
+        )
         .route(
             "/api/v1/api-keys/{id}",
             &["GET", "PATCH", "DELETE"],
@@ -82,7 +86,13 @@ pub async fn get_keys(
     Caller(caller): Caller,
     Query(q): Query<OrgQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = authorize(&state.core, &caller, required_org(q.organization_id)?, "api_keys:read").await?;
+    let access = authorize(
+        &state.core,
+        &caller,
+        required_org(q.organization_id)?,
+        "api_keys:read",
+    )
+    .await?;
     let page = crate::http::api::orgs::page(q.page, q.per_page);
     let (keys, total) = state
         .core

@@ -218,8 +218,14 @@ pub async fn post_signin(
     let mut signed_in =
         sign_in::sign_in(&state.core, request, &client_context(ip, &headers)).await?;
     let session = signed_in.opened.session.id;
-    org_claims::apply(&state.core, &signed_in.user, session, org, &mut signed_in.opened.tokens)
-        .await?;
+    org_claims::apply(
+        &state.core,
+        &signed_in.user,
+        session,
+        org,
+        &mut signed_in.opened.tokens,
+    )
+    .await?;
     Ok(Json(SignInResponse {
         user: AuthUserView::from(&signed_in.user),
         tokens: Some(signed_in.opened.tokens),
@@ -481,8 +487,14 @@ pub async fn post_magic_link_verify(
     )
     .await?;
     let session = signed_in.opened.session.id;
-    org_claims::apply(&state.core, &signed_in.user, session, org, &mut signed_in.opened.tokens)
-        .await?;
+    org_claims::apply(
+        &state.core,
+        &signed_in.user,
+        session,
+        org,
+        &mut signed_in.opened.tokens,
+    )
+    .await?;
     Ok(Json(SignInResponse {
         user: AuthUserView::from(&signed_in.user),
         tokens: Some(signed_in.opened.tokens),

@@ -51,7 +51,11 @@ pub fn scoped() -> Scoped {
                 .patch(patch_invitation)
                 .delete(delete_invitation),
         )
-        .route("/api/v1/invitations/{id}/resend", &["POST"], post(post_resend))
+        .route(
+            "/api/v1/invitations/{id}/resend",
+            &["POST"],
+            post(post_resend),
+        )
 }
 
 fn view(state: &AppState, i: &Invitation, invite_url: Option<String>) -> Value {
@@ -161,7 +165,13 @@ pub async fn post_bulk(
     AuditContext(ctx): AuditContext,
     Json(body): Json<BulkBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = authorize(&state.core, &caller, org_field(body.organization_id)?, "users:invite").await?;
+    let access = authorize(
+        &state.core,
+        &caller,
+        org_field(body.organization_id)?,
+        "users:invite",
+    )
+    .await?;
     let mut p = Problems::default();
     let emails = body.emails.unwrap_or_default();
     if emails.is_empty() || emails.len() > MAX_BULK {
@@ -227,7 +237,13 @@ pub async fn get_invitations(
     Caller(caller): Caller,
     Query(q): Query<OrgQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = authorize(&state.core, &caller, org_field(q.organization_id)?, "users:read").await?;
+    let access = authorize(
+        &state.core,
+        &caller,
+        org_field(q.organization_id)?,
+        "users:read",
+    )
+    .await?;
     Ok(Json(list(&state, &access).await?))
 }
 
@@ -246,7 +262,8 @@ pub async fn get_invitation(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id: InvitationId = path_id(&id)?;
-    let (invitation, _) = cases::authorize_invitation(&state.core, &caller, id, "users:invite").await?;
+    let (invitation, _) =
+        cases::authorize_invitation(&state.core, &caller, id, "users:invite").await?;
     Ok(Json(view(&state, &invitation, None)))
 }
 
@@ -276,12 +293,18 @@ pub async fn patch_invitation(
         None => None,
     };
     let message = body.message.map(|m| p.text("message", m, MAX_MESSAGE_LEN));
-    if body.expires_in.is_some_and(|d| !(1..=MAX_EXPIRY_DAYS).contains(&d)) {
+    if body
+        .expires_in
+        .is_some_and(|d| !(1..=MAX_EXPIRY_DAYS).contains(&d))
+    {
         p.add(FieldError::new("expires_in", "must be 1 to 30 days"));
     }
     p.finish()?;
     if role.is_some_and(|r| r.level() > access.level()) {
-        return Err(janua_core::Error::auth(janua_core::error::AuthFailure::InsufficientPermissions).into());
+        return Err(janua_core::Error::auth(
+            janua_core::error::AuthFailure::InsufficientPermissions,
+        )
+        .into());
     }
     let now = state.core.clock.now();
     let expires_at = body.expires_in.map(|d| now + Duration::days(i64::from(d)));
@@ -341,7 +364,10 @@ pub struct AcceptBody {
 }
 
 /// The signed-in user, when the request carries a bearer token (which must then be valid).
-async fn optional_user(state: &AppState, headers: &HeaderMap) -> Result<Option<UserPrincipal>, ApiError> {
+async fn optional_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<UserPrincipal>, ApiError> {
     match bearer_from_headers(headers) {
         Some(token) => authenticate(&state.core, token)
             .await
@@ -364,7 +390,10 @@ async fn accept(
     let first_name = p.text("first_name", body.first_name, 100);
     let last_name = p.text("last_name", body.last_name, 100);
     if body.password.as_deref().is_some_and(|pw| pw.len() > 256) {
-        p.add(FieldError::new("password", "must be at most 256 characters"));
+        p.add(FieldError::new(
+            "password",
+            "must be at most 256 characters",
+        ));
     }
     p.finish()?;
     let (first_name, last_name) = match (first_name, last_name, name) {
@@ -411,7 +440,11 @@ pub async fn post_accept_by_path(
         AcceptBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "The body is not valid JSON")
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_JSON",
+                "The body is not valid JSON",
+            )
         })?
     };
     accept(&state, &headers, &ctx, Some(token), body).await

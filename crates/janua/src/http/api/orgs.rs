@@ -39,7 +39,11 @@ pub fn routes() -> Router<AppState> {
 
 pub fn scoped() -> Scoped {
     Scoped::default()
-        .route("/api/v1/organizations/slug/{slug}", &["GET"], get(get_org_by_slug))
+        .route(
+            "/api/v1/organizations/slug/{slug}",
+            &["GET"],
+            get(get_org_by_slug),
+        )
         .route(
             "/api/v1/organizations/{org_id}",
             &["GET", "PATCH", "DELETE"],
@@ -55,8 +59,16 @@ pub fn scoped() -> Scoped {
             &["POST"],
             post(post_transfer),
         )
-        .route("/api/v1/organizations/{org_id}/members", &["GET"], get(get_members))
-        .route("/api/v1/organizations/{org_id}/members/add", &["POST"], post(post_member))
+        .route(
+            "/api/v1/organizations/{org_id}/members",
+            &["GET"],
+            get(get_members),
+        )
+        .route(
+            "/api/v1/organizations/{org_id}/members/add",
+            &["POST"],
+            post(post_member),
+        )
         .route(
             "/api/v1/organizations/{org_id}/members/{user_id}",
             &["DELETE", "PATCH"],
@@ -301,17 +313,25 @@ pub async fn patch_org(
     let description = body.description.map(|d| p.text("description", d, 1000));
     let logo_url = body.logo_url.map(|u| {
         let url = p.text("logo_url", u, 2048);
-        if url.as_deref().is_some_and(|u| !u.starts_with("https://") && !u.starts_with("http://")) {
-            p.add(janua_core::error::FieldError::new("logo_url", "must be an http(s) URL"));
+        if url
+            .as_deref()
+            .is_some_and(|u| !u.starts_with("https://") && !u.starts_with("http://"))
+        {
+            p.add(janua_core::error::FieldError::new(
+                "logo_url",
+                "must be an http(s) URL",
+            ));
         }
         url
     });
-    let billing_email = body.billing_email.map(|e| match e.filter(|e| !e.trim().is_empty()) {
-        Some(raw) => p
-            .check(Email::parse_field("billing_email", &raw))
-            .map(|e| e.as_str().to_owned()),
-        None => None,
-    });
+    let billing_email = body
+        .billing_email
+        .map(|e| match e.filter(|e| !e.trim().is_empty()) {
+            Some(raw) => p
+                .check(Email::parse_field("billing_email", &raw))
+                .map(|e| e.as_str().to_owned()),
+            None => None,
+        });
     p.finish()?;
     let update = OrgUpdate {
         name,
@@ -432,7 +452,12 @@ pub async fn get_members(
 }
 
 /// A role field: one of owner, admin, member, viewer (guest).
-pub fn parse_role(p: &mut Problems, field: &str, raw: Option<String>, default: Option<OrgRole>) -> Option<OrgRole> {
+pub fn parse_role(
+    p: &mut Problems,
+    field: &str,
+    raw: Option<String>,
+    default: Option<OrgRole>,
+) -> Option<OrgRole> {
     match raw {
         Some(raw) => {
             let role = OrgRole::parse(&raw);

@@ -38,7 +38,11 @@ pub fn routes() -> Router<AppState> {
 
 pub fn scoped() -> Scoped {
     Scoped::default()
-        .route("/api/v1/roles", &["GET", "POST"], get(get_roles).post(post_role))
+        .route(
+            "/api/v1/roles",
+            &["GET", "POST"],
+            get(get_roles).post(post_role),
+        )
         .route(
             "/api/v1/roles/{id}",
             &["GET", "PATCH", "DELETE"],
@@ -73,7 +77,10 @@ fn parse_permissions(p: &mut Problems, field: &str, raw: Vec<String>) -> Vec<Per
         match Permission::parse(&item) {
             Some(permission) if !out.contains(&permission) => out.push(permission),
             Some(_) => {}
-            None => p.add(FieldError::new(field, format!("unknown permission {item:?}"))),
+            None => p.add(FieldError::new(
+                field,
+                format!("unknown permission {item:?}"),
+            )),
         }
     }
     out
@@ -219,7 +226,9 @@ pub async fn get_my_role(
         None if platform_admin(&caller) => (Some(SUPER_ADMIN), Some(SUPER_ADMIN_LEVEL)),
         None => (None, None),
     };
-    Ok(Json(json!({"role": role, "role_level": level, "organization_id": org})))
+    Ok(Json(
+        json!({"role": role, "role_level": level, "organization_id": org}),
+    ))
 }
 
 pub async fn get_system_roles(CurrentUser(_): CurrentUser) -> Json<Value> {
@@ -272,7 +281,13 @@ pub async fn get_roles(
     Caller(caller): Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let access = authorize(&state.core, &caller, required_org(q.organization_id)?, "roles:read").await?;
+    let access = authorize(
+        &state.core,
+        &caller,
+        required_org(q.organization_id)?,
+        "roles:read",
+    )
+    .await?;
     let page = crate::http::api::orgs::page(q.page, q.per_page);
     let roles = state.core.store.list_roles(access.org.id).await?;
     let total = roles.len();
@@ -282,7 +297,9 @@ pub async fn get_roles(
         .take(page.per_page as usize)
         .map(role_view)
         .collect();
-    Ok(Json(json!({"items": items, "total": total, "page": page.page, "per_page": page.per_page})))
+    Ok(Json(
+        json!({"items": items, "total": total, "page": page.page, "per_page": page.per_page}),
+    ))
 }
 
 /// `GET /organizations/{org_id}/roles`: the system roles and the organization's custom roles.
@@ -296,7 +313,15 @@ pub async fn get_org_roles(
         .iter()
         .map(|r| json!({"name": r.as_str(), "level": r.level(), "permissions": r.permission_names(), "is_system": true}))
         .collect();
-    roles.extend(state.core.store.list_roles(access.org.id).await?.iter().map(role_view));
+    roles.extend(
+        state
+            .core
+            .store
+            .list_roles(access.org.id)
+            .await?
+            .iter()
+            .map(role_view),
+    );
     Ok(Json(json!({"roles": roles})))
 }
 
@@ -320,10 +345,20 @@ pub async fn post_role(
     let mut p = Problems::default();
     let name = p.required_text("name", body.name, MAX_ROLE_NAME_LEN);
     let description = p.text("description", body.description, 1000);
-    let permissions = parse_permissions(&mut p, "permissions", body.permissions.unwrap_or_default());
+    let permissions =
+        parse_permissions(&mut p, "permissions", body.permissions.unwrap_or_default());
     p.finish()?;
     let name = name.ok_or_else(|| ApiError::validation(vec![]))?;
-    let role = custom::create(&state.core, &caller, &access, name, description, permissions, &ctx).await?;
+    let role = custom::create(
+        &state.core,
+        &caller,
+        &access,
+        name,
+        description,
+        permissions,
+        &ctx,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(role_view(&role))))
 }
 
@@ -333,10 +368,17 @@ async fn role_access(
     id: RoleId,
     permission: &str,
 ) -> Result<OrgAccess, ApiError> {
-    let role = state.core.store.get_role(id).await?.ok_or_else(ApiError::not_found)?;
-    Ok(authorize(&state.core, caller, role.organization_id, permission)
-        .await
-        .map_err(hide_foreign)?)
+    let role = state
+        .core
+        .store
+        .get_role(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(
+        authorize(&state.core, caller, role.organization_id, permission)
+            .await
+            .map_err(hide_foreign)?,
+    )
 }
 
 pub async fn get_role(
@@ -346,7 +388,9 @@ pub async fn get_role(
 ) -> Result<Json<Value>, ApiError> {
     let id: RoleId = path_id(&id)?;
     let access = role_access(&state, &caller, id, "roles:read").await?;
-    Ok(Json(role_view(&custom::get_in(&state.core, &access, id).await?)))
+    Ok(Json(role_view(
+        &custom::get_in(&state.core, &access, id).await?,
+    )))
 }
 
 fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -376,7 +420,9 @@ pub async fn patch_role(
         None => None,
     };
     let description = body.description.map(|d| p.text("description", d, 1000));
-    let permissions = body.permissions.map(|list| parse_permissions(&mut p, "permissions", list));
+    let permissions = body
+        .permissions
+        .map(|list| parse_permissions(&mut p, "permissions", list));
     p.finish()?;
     let update = RoleUpdate {
         name,
@@ -422,5 +468,7 @@ pub async fn post_assign(
     let user: UserId = path_id(&user.unwrap_or_default())?;
     let role_name = role_name.unwrap_or_default();
     custom::assign(&state.core, &caller, &access, user, &role_name, &ctx).await?;
-    Ok(Json(json!({"message": "Role assigned", "user_id": user, "role_name": role_name})))
+    Ok(Json(
+        json!({"message": "Role assigned", "user_id": user, "role_name": role_name}),
+    ))
 }

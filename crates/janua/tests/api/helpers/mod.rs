@@ -2,8 +2,8 @@
 //! captured mail, manual clock) on port 0 and returns a [`TestApp`] with typed helpers.
 
 pub mod accounts;
-pub mod orgs;
 pub mod backend;
+pub mod orgs;
 pub mod pages;
 pub mod smtp;
 

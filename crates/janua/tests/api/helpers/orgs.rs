@@ -18,7 +18,13 @@ pub enum As {
 
 impl TestApp {
     /// Sends `method path` as `who`, with an optional JSON body; returns (status, body).
-    pub async fn call(&self, method: &str, path: &str, who: &As, body: Option<&Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        who: &As,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.client.request(method, self.url(path));
         request = match who {
@@ -67,7 +73,12 @@ impl TestApp {
     }
 
     /// Creates an API key in `org` as `token`; returns (key id, secret).
-    pub async fn create_api_key(&self, token: &str, org: &str, scopes: &[&str]) -> (String, String) {
+    pub async fn create_api_key(
+        &self,
+        token: &str,
+        org: &str,
+        scopes: &[&str],
+    ) -> (String, String) {
         let (status, body) = self
             .call(
                 "POST",
@@ -86,5 +97,8 @@ impl TestApp {
 
 /// A unique slug.
 pub fn slug(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
