@@ -12,6 +12,7 @@ mod connect;
 mod jobs;
 mod lockouts;
 mod one_time_tokens;
+mod orgs;
 mod replicas;
 mod schema;
 mod sessions;
