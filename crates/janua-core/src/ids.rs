@@ -102,6 +102,10 @@ uuid_id!(
     ApiKeyId
 );
 uuid_id!(
+    /// An access policy (API.md §12).
+    PolicyId
+);
+uuid_id!(
     /// An admin-managed CORS origin.
     CorsOriginId
 );

@@ -30,7 +30,9 @@ macro_rules! impl_org_stores {
             Invitation, InvitationStatus, Member, NewInvitation, NewMember, NewOrg, Org,
             OrgUpdate, Page,
         };
+        use janua_core::ids::PolicyId;
         use janua_core::rbac::permissions::Permission;
+        use janua_core::rbac::policies::{Effect, Policy, TargetType};
         use janua_core::rbac::roles::{OrgRole, Role, RoleUpdate};
         use janua_core::rbac::store::RbacStore;
         use serde_json::Value;
@@ -52,6 +54,38 @@ macro_rules! impl_org_stores {
         const KEY_COLUMNS: &str = "id, organization_id, user_id, name, key_prefix, scopes, \
             rate_limit_per_min, is_active, last_used_at, expires_at, revoked_at, created_at, \
             updated_at, key_hash";
+
+        const POLICY_COLUMNS: &str = "id, organization_id, name, description, effect, priority, \
+            enabled, target_type, target_id, resource_type, resource_pattern, actions, conditions, \
+            rules, expires_at, created_by, created_at, updated_at";
+
+        fn policy_from_row(row: &$row) -> Result<Policy> {
+            let effect = text(row, "effect")?;
+            let target = text(row, "target_type")?;
+            let priority: i32 = row.try_get("priority").map_err(from_sqlx)?;
+            Ok(Policy {
+                id: PolicyId::from_uuid($codec::id(row, "id")?),
+                organization_id: $codec::opt_id(row, "organization_id")?.map(OrgId::from_uuid),
+                name: text(row, "name")?,
+                description: opt_text(row, "description")?,
+                effect: Effect::parse(&effect)
+                    .ok_or_else(|| Error::internal(format!("stored effect {effect:?}")))?,
+                priority,
+                enabled: flag(row, "enabled")?,
+                target_type: TargetType::parse(&target)
+                    .ok_or_else(|| Error::internal(format!("stored target {target:?}")))?,
+                target_id: $codec::opt_id(row, "target_id")?,
+                resource_type: opt_text(row, "resource_type")?,
+                resource_pattern: opt_text(row, "resource_pattern")?,
+                actions: serde_json::from_value($codec::json(row, "actions")?).unwrap_or_default(),
+                conditions: $codec::json(row, "conditions")?,
+                rules: $codec::json(row, "rules")?,
+                expires_at: $codec::opt_time(row, "expires_at")?,
+                created_by: $codec::opt_id(row, "created_by")?.map(UserId::from_uuid),
+                created_at: $codec::time(row, "created_at")?,
+                updated_at: $codec::time(row, "updated_at")?,
+            })
+        }
 
         fn text(row: &$row, col: &str) -> Result<String> {
             row.try_get::<String, _>(col).map_err(from_sqlx)
@@ -933,6 +967,135 @@ macro_rules! impl_org_stores {
                 .map_err(from_sqlx)?;
                 $audit(&mut tx, audit).await?;
                 tx.commit().await.map_err(from_sqlx)
+            }
+
+            async fn create_policy(&self, p: &Policy, audit: &[AuditEntry]) -> Result<Policy> {
+                let mut tx = self.$write().begin().await.map_err(from_sqlx)?;
+                sqlx::query(
+                    "INSERT INTO policies (id, organization_id, name, description, effect, \
+                     priority, enabled, target_type, target_id, resource_type, resource_pattern, \
+                     actions, conditions, rules, expires_at, created_by, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $17)",
+                )
+                .bind($codec::enc_id(p.id.as_uuid()))
+                .bind(p.organization_id.map(|o| $codec::enc_id(o.as_uuid())))
+                .bind(&p.name)
+                .bind(&p.description)
+                .bind(p.effect.as_str())
+                .bind(p.priority)
+                .bind(p.enabled)
+                .bind(p.target_type.as_str())
+                .bind(p.target_id.map($codec::enc_id))
+                .bind(&p.resource_type)
+                .bind(&p.resource_pattern)
+                .bind($codec::enc_json(&serde_json::json!(p.actions))?)
+                .bind($codec::enc_json(&p.conditions)?)
+                .bind($codec::enc_json(&p.rules)?)
+                .bind(p.expires_at.map($codec::enc_time))
+                .bind(p.created_by.map(|u| $codec::enc_id(u.as_uuid())))
+                .bind($codec::enc_time(p.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
+                $audit(&mut tx, audit).await?;
+                tx.commit().await.map_err(from_sqlx)?;
+                self.get_policy(p.id).await?.ok_or(Error::NotFound)
+            }
+
+            async fn get_policy(&self, id: PolicyId) -> Result<Option<Policy>> {
+                let row = sqlx::query(&format!("SELECT {POLICY_COLUMNS} FROM policies WHERE id = $1"))
+                    .bind($codec::enc_id(id.as_uuid()))
+                    .fetch_optional(self.$read())
+                    .await
+                    .map_err(from_sqlx)?;
+                row.as_ref().map(policy_from_row).transpose()
+            }
+
+            async fn list_policies(
+                &self,
+                org: Option<OrgId>,
+                page: Page,
+            ) -> Result<(Vec<Policy>, u64)> {
+                let filter = "($1 IS NULL OR organization_id = $1)";
+                let rows = sqlx::query(&format!(
+                    "SELECT {POLICY_COLUMNS} FROM policies WHERE {filter} \
+                     ORDER BY priority DESC, created_at, id LIMIT $2 OFFSET $3"
+                ))
+                .bind(org.map(|o| $codec::enc_id(o.as_uuid())))
+                .bind(page.limit())
+                .bind(page.offset())
+                .fetch_all(self.$read())
+                .await
+                .map_err(from_sqlx)?;
+                let list = rows.iter().map(policy_from_row).collect::<Result<Vec<_>>>()?;
+                let n = sqlx::query(&format!("SELECT COUNT(*) AS n FROM policies WHERE {filter}"))
+                    .bind(org.map(|o| $codec::enc_id(o.as_uuid())))
+                    .fetch_one(self.$read())
+                    .await
+                    .map_err(from_sqlx)?;
+                Ok((list, total(count(&n, "n")?)))
+            }
+
+            async fn update_policy(&self, p: &Policy, audit: &[AuditEntry]) -> Result<Option<Policy>> {
+                let mut tx = self.$write().begin().await.map_err(from_sqlx)?;
+                let done = sqlx::query(
+                    "UPDATE policies SET name = $2, description = $3, effect = $4, priority = $5, \
+                     enabled = $6, target_type = $7, target_id = $8, resource_type = $9, \
+                     resource_pattern = $10, actions = $11, conditions = $12, rules = $13, \
+                     expires_at = $14, updated_at = $15 WHERE id = $1",
+                )
+                .bind($codec::enc_id(p.id.as_uuid()))
+                .bind(&p.name)
+                .bind(&p.description)
+                .bind(p.effect.as_str())
+                .bind(p.priority)
+                .bind(p.enabled)
+                .bind(p.target_type.as_str())
+                .bind(p.target_id.map($codec::enc_id))
+                .bind(&p.resource_type)
+                .bind(&p.resource_pattern)
+                .bind($codec::enc_json(&serde_json::json!(p.actions))?)
+                .bind($codec::enc_json(&p.conditions)?)
+                .bind($codec::enc_json(&p.rules)?)
+                .bind(p.expires_at.map($codec::enc_time))
+                .bind($codec::enc_time(p.updated_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
+                if done.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                $audit(&mut tx, audit).await?;
+                tx.commit().await.map_err(from_sqlx)?;
+                self.get_policy(p.id).await
+            }
+
+            async fn delete_policy(&self, id: PolicyId, audit: &[AuditEntry]) -> Result<bool> {
+                let mut tx = self.$write().begin().await.map_err(from_sqlx)?;
+                let done = sqlx::query("DELETE FROM policies WHERE id = $1")
+                    .bind($codec::enc_id(id.as_uuid()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(from_sqlx)?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                $audit(&mut tx, audit).await?;
+                tx.commit().await.map_err(from_sqlx)?;
+                Ok(true)
+            }
+
+            async fn applicable_policies(&self, org: OrgId) -> Result<Vec<Policy>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {POLICY_COLUMNS} FROM policies WHERE enabled = TRUE \
+                     AND (organization_id = $1 OR organization_id IS NULL)"
+                ))
+                .bind($codec::enc_id(org.as_uuid()))
+                .fetch_all(self.$read())
+                .await
+                .map_err(from_sqlx)?;
+                rows.iter().map(policy_from_row).collect()
             }
 
             async fn user_roles(&self, org: OrgId, user: UserId) -> Result<Vec<Role>> {

@@ -4,7 +4,10 @@
 //!
 //! Order: the organization must exist (404), the caller must belong to it (a user's active
 //! membership, an API key of that organization, or a platform admin), the organization's
-//! require-MFA policy must be met by a user's session, then the permission must be granted.
+//! require-MFA policy must be met by a user's session, then the permission must be granted:
+//! matching access policies decide first (for an API key they can only take away), else RBAC.
+
+use chrono::{DateTime, Utc};
 
 use crate::auth::principal::{Principal, UserPrincipal};
 use crate::context::Core;
@@ -12,6 +15,7 @@ use crate::error::{AuthFailure, Error, Result};
 use crate::ids::{OrgId, UserId};
 use crate::orgs::Org;
 use crate::rbac::permissions::{Grants, Permission};
+use crate::rbac::policies::{evaluate, Policy, Request, Subject};
 use crate::rbac::roles::OrgRole;
 
 /// `amr` values that prove a second factor (RFC 8176).
@@ -27,15 +31,44 @@ pub struct OrgAccess {
     /// Grants of the key's creator, which bound an API key's scopes.
     creator_grants: Option<Grants>,
     pub is_platform_admin: bool,
+    /// The organization's and the global enabled policies, and who they are evaluated for.
+    policies: Vec<Policy>,
+    subject: Subject,
+    is_api_key: bool,
+    at: DateTime<Utc>,
 }
 
 impl OrgAccess {
     pub fn allows(&self, permission: &Permission) -> bool {
-        self.grants.allows(permission)
+        let rbac = self.grants.allows(permission)
             && self
                 .creator_grants
                 .as_ref()
-                .is_none_or(|creator| creator.allows(permission))
+                .is_none_or(|creator| creator.allows(permission));
+        if self.is_platform_admin {
+            return rbac;
+        }
+        match self.policy_decision(permission) {
+            Some(allowed) if self.is_api_key => rbac && allowed,
+            Some(allowed) => allowed,
+            None => rbac,
+        }
+    }
+
+    /// What the policies say about `res:action` (no resource id, no request context here).
+    fn policy_decision(&self, permission: &Permission) -> Option<bool> {
+        if self.policies.is_empty() {
+            return None;
+        }
+        let (resource_type, action) = permission.as_str().split_once(':')?;
+        let context = serde_json::json!({});
+        let request = Request {
+            resource_type,
+            resource_id: None,
+            action,
+            context: &context,
+        };
+        evaluate(&self.policies, &self.subject, &request, self.at).allowed
     }
 
     pub fn require(&self, permission: &str) -> Result<()> {
@@ -84,12 +117,17 @@ pub async fn access(core: &Core, principal: &Principal, org_id: OrgId) -> Result
                 Some(creator) => Some(member_grants(core, org.id, creator).await?.1),
                 None => None,
             };
+            let (policies, subject) = policies_for(core, org.id, key.created_by).await?;
             Ok(OrgAccess {
                 org,
                 role: None,
                 grants: Grants(key.scopes.clone()),
                 creator_grants,
                 is_platform_admin: false,
+                policies,
+                subject,
+                is_api_key: true,
+                at: core.clock.now(),
             })
         }
     }
@@ -108,13 +146,48 @@ async fn user_access(core: &Core, user: &UserPrincipal, org: Org) -> Result<OrgA
     } else {
         grants
     };
+    let (policies, subject) = if user.is_admin {
+        (Vec::new(), Subject::default())
+    } else {
+        policies_for(core, org.id, Some(user.user_id)).await?
+    };
     Ok(OrgAccess {
         org,
         role,
         grants,
         creator_grants: None,
         is_platform_admin: user.is_admin,
+        policies,
+        subject,
+        is_api_key: false,
+        at: core.clock.now(),
     })
+}
+
+/// The policies that may apply in `org`, and the subject they are evaluated for (the user and
+/// the custom roles they hold there).
+pub async fn policies_for(
+    core: &Core,
+    org: OrgId,
+    user: Option<UserId>,
+) -> Result<(Vec<Policy>, Subject)> {
+    let policies = core.store.applicable_policies(org).await?;
+    let role_ids = match (user, policies.is_empty()) {
+        (Some(user), false) => core
+            .store
+            .user_roles(org, user)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let subject = Subject {
+        user_id: user,
+        role_ids,
+        organization_id: Some(org),
+    };
+    Ok((policies, subject))
 }
 
 /// A user's role and effective permissions in an organization: base role ∪ custom roles.

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::AuditEntry;
 use crate::error::Result;
-use crate::ids::{OrgId, RoleId, UserId};
+use crate::ids::{OrgId, PolicyId, RoleId, UserId};
+use crate::orgs::Page;
+use crate::rbac::policies::Policy;
 use crate::rbac::roles::{Role, RoleUpdate};
 
 #[async_trait]
@@ -36,4 +38,14 @@ pub trait RbacStore: Send + Sync {
     ) -> Result<()>;
     /// The custom roles a user holds in an organization.
     async fn user_roles(&self, org: OrgId, user: UserId) -> Result<Vec<Role>>;
+
+    async fn create_policy(&self, policy: &Policy, audit: &[AuditEntry]) -> Result<Policy>;
+    async fn get_policy(&self, id: PolicyId) -> Result<Option<Policy>>;
+    /// One organization's policies, or (`None`) every policy.
+    async fn list_policies(&self, org: Option<OrgId>, page: Page) -> Result<(Vec<Policy>, u64)>;
+    /// Replaces every mutable field of the stored policy with `policy`'s.
+    async fn update_policy(&self, policy: &Policy, audit: &[AuditEntry]) -> Result<Option<Policy>>;
+    async fn delete_policy(&self, id: PolicyId, audit: &[AuditEntry]) -> Result<bool>;
+    /// Enabled policies of the organization and the global ones (no organization).
+    async fn applicable_policies(&self, org: OrgId) -> Result<Vec<Policy>>;
 }

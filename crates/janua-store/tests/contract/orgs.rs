@@ -417,3 +417,76 @@ async fn cors_origins_are_unique_and_stats_count_the_platform() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn policies_round_trip_and_applicable_ones_are_the_orgs_and_the_global_enabled_ones() {
+    use janua_core::ids::PolicyId;
+    use janua_core::rbac::policies::{Effect, Policy, TargetType};
+    for_each_backend(|store| async move {
+        let ada = create_user(&store, "ada@example.com").await;
+        let acme = org(&store, ada.id, "acme").await;
+        let other = org(&store, ada.id, "other").await;
+        let policy = |org: Option<OrgId>, enabled: bool| Policy {
+            id: PolicyId::new(),
+            organization_id: org,
+            name: "p".into(),
+            description: Some("d".into()),
+            effect: Effect::Deny,
+            priority: 5,
+            enabled,
+            target_type: TargetType::User,
+            target_id: Some(ada.id.as_uuid()),
+            resource_type: Some("users".into()),
+            resource_pattern: Some("doc-*".into()),
+            actions: vec!["read".into(), "remove".into()],
+            conditions: json!({"ip": "10.0.0.1"}),
+            rules: json!({"any": true}),
+            expires_at: Some(at(100)),
+            created_by: Some(ada.id),
+            created_at: at(0),
+            updated_at: at(0),
+        };
+        let mine = store
+            .create_policy(&policy(Some(acme), true), &[])
+            .await
+            .unwrap();
+        assert_eq!(store.get_policy(mine.id).await.unwrap().unwrap(), mine);
+        let global = store.create_policy(&policy(None, true), &[]).await.unwrap();
+        store
+            .create_policy(&policy(Some(other), true), &[])
+            .await
+            .unwrap();
+        store
+            .create_policy(&policy(Some(acme), false), &[])
+            .await
+            .unwrap();
+        let mut ids: Vec<_> = store
+            .applicable_policies(acme)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        ids.sort();
+        let mut expected = vec![mine.id, global.id];
+        expected.sort();
+        assert_eq!(ids, expected);
+        let (list, total) = store.list_policies(Some(acme), PAGE).await.unwrap();
+        assert_eq!((list.len(), total), (2, 2));
+        let (_, total) = store.list_policies(None, PAGE).await.unwrap();
+        assert_eq!(total, 4);
+        let changed = Policy {
+            effect: Effect::Allow,
+            priority: 9,
+            updated_at: at(5),
+            ..mine.clone()
+        };
+        assert_eq!(
+            store.update_policy(&changed, &[]).await.unwrap().unwrap(),
+            changed
+        );
+        assert!(store.delete_policy(mine.id, &[]).await.unwrap());
+        assert!(!store.delete_policy(mine.id, &[]).await.unwrap());
+    })
+    .await;
+}

@@ -21,6 +21,7 @@ mod middleware;
 mod org_isolation;
 mod orgs;
 mod pages;
+mod policies;
 mod sessions;
 mod sign_in;
 mod sign_up;

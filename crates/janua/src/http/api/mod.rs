@@ -8,6 +8,7 @@ pub mod avatars;
 pub mod fields;
 pub mod invitations;
 pub mod orgs;
+pub mod policies;
 pub mod rbac;
 pub mod scoped;
 pub mod sessions;
@@ -22,6 +23,7 @@ fn scoped() -> scoped::Scoped {
         .merge(invitations::scoped())
         .merge(rbac::scoped())
         .merge(api_keys::scoped())
+        .merge(policies::scoped())
 }
 
 pub fn routes() -> Router<AppState> {
@@ -35,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(rbac::routes())
         .merge(api_keys::routes())
         .merge(admin::routes())
+        .merge(policies::routes())
         .merge(scoped().router)
 }
 
