@@ -156,6 +156,16 @@ macro_rules! impl_auth_store {
                 $store::list_live_sessions(self, user_id, now).await
             }
 
+            async fn trim_sessions(
+                &self,
+                user_id: UserId,
+                keep: u32,
+                reason: &str,
+                now: DateTime<Utc>,
+            ) -> Result<Vec<SessionId>> {
+                $store::trim_sessions(self, user_id, keep, reason, now).await
+            }
+
             async fn revoke_session(
                 &self,
                 id: SessionId,

@@ -91,25 +91,14 @@ async fn enforce_session_limit(
     user: &User,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    let max = core.auth.max_sessions_per_user as usize;
+    let max = core.auth.max_sessions_per_user;
     if max == 0 {
         return Ok(());
     }
-    let live = core.store.list_live_sessions(user.id, now).await?;
-    if live.len() <= max {
-        return Ok(());
-    }
-    // Newest first: everything after the first `max` goes.
-    let mut revoked = Vec::new();
-    for session in live.iter().skip(max) {
-        if core
-            .store
-            .revoke_session(session.id, "session_limit", now)
-            .await?
-        {
-            revoked.push(session.id);
-        }
-    }
+    let revoked = core
+        .store
+        .trim_sessions(user.id, max, "session_limit", now)
+        .await?;
     publish_revoked_sessions(core, &revoked).await;
     Ok(())
 }

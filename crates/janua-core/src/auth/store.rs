@@ -172,6 +172,15 @@ pub trait AuthStore: Send + Sync {
         -> Result<Vec<Session>>;
     /// Revokes the session and its whole refresh family; false if it was already revoked.
     async fn revoke_session(&self, id: SessionId, reason: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// Revokes the user's live sessions beyond the newest `keep` (with their refresh tokens) in
+    /// one transaction; returns the ids it revoked.
+    async fn trim_sessions(
+        &self,
+        user_id: UserId,
+        keep: u32,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>>;
     /// Revokes every live session of the user except `keep`; returns the revoked ids.
     async fn revoke_user_sessions(
         &self,

@@ -223,6 +223,35 @@ impl PgStore {
         Ok(done.rows_affected() > 0)
     }
 
+    pub(super) async fn trim_sessions(
+        &self,
+        user_id: UserId,
+        keep: u32,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>> {
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
+        let revoked: Vec<(uuid::Uuid,)> = sqlx::query_as(
+            "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE id IN (\
+             SELECT id FROM sessions WHERE user_id = $1 AND kind = 'user' \
+             AND revoked_at IS NULL AND expires_at > $3 AND absolute_expires_at > $3 \
+             ORDER BY created_at DESC, id DESC OFFSET $2) RETURNING id",
+        )
+        .bind(user_id.as_uuid())
+        .bind(i64::from(keep))
+        .bind(now)
+        .bind(reason)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        let ids: Vec<uuid::Uuid> = revoked.into_iter().map(|(id,)| id).collect();
+        if !ids.is_empty() {
+            revoke_refresh_tokens(&mut tx, &ids, now).await?;
+        }
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(ids.into_iter().map(SessionId::from_uuid).collect())
+    }
+
     pub(super) async fn revoke_user_sessions(
         &self,
         user_id: UserId,

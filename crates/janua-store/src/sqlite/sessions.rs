@@ -229,6 +229,41 @@ impl SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    pub(super) async fn trim_sessions(
+        &self,
+        user_id: UserId,
+        keep: u32,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionId>> {
+        let now = encode_time(now);
+        let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
+        let revoked: Vec<(String,)> = sqlx::query_as(
+            "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4 WHERE id IN (\
+             SELECT id FROM sessions WHERE user_id = ?1 AND kind = 'user' \
+             AND revoked_at IS NULL AND expires_at > ?3 AND absolute_expires_at > ?3 \
+             ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?2) RETURNING id",
+        )
+        .bind(user_id.to_string())
+        .bind(i64::from(keep))
+        .bind(&now)
+        .bind(reason)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        let ids: Vec<String> = revoked.into_iter().map(|(id,)| id).collect();
+        if !ids.is_empty() {
+            revoke_refresh_tokens(&mut tx, &serde_json::json!(ids), &now).await?;
+        }
+        tx.commit().await.map_err(from_sqlx)?;
+        ids.iter()
+            .map(|id| {
+                id.parse::<SessionId>()
+                    .map_err(|_| Error::internal(format!("stored session id {id:?} is not a UUID")))
+            })
+            .collect()
+    }
+
     pub(super) async fn revoke_user_sessions(
         &self,
         user_id: UserId,

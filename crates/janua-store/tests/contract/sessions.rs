@@ -344,6 +344,65 @@ async fn revoking_a_users_sessions_spares_the_kept_one_and_returns_the_revoked_i
 }
 
 #[tokio::test]
+async fn trimming_keeps_the_newest_live_sessions_and_revokes_the_rest_with_their_tokens() {
+    for_each_backend(|store| async move {
+        let user = create_user(&store, "quin@example.com").await;
+        let other = create_user(&store, "rae@example.com").await;
+        let mut opened = Vec::new();
+        for (n, hash) in ["s0", "s1", "s2", "s3"].into_iter().enumerate() {
+            let session = store
+                .open_session(&new_session(user.id, hash, n as i64))
+                .await
+                .unwrap();
+            opened.push(session.id);
+        }
+        let mut expired = new_session(user.id, "old", 5);
+        expired.expires_at = at(50);
+        let expired = store.open_session(&expired).await.unwrap();
+        let theirs = store
+            .open_session(&new_session(other.id, "theirs", 6))
+            .await
+            .unwrap();
+
+        let mut trimmed = store
+            .trim_sessions(user.id, 2, "session_limit", at(60))
+            .await
+            .unwrap();
+        trimmed.sort();
+        let mut oldest = vec![opened[0], opened[1]];
+        oldest.sort();
+        assert_eq!(trimmed, oldest);
+        let live: Vec<SessionId> = store
+            .list_live_sessions(user.id, at(60))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(live, vec![opened[3], opened[2]]);
+        for (hash, revoked) in [("s0", true), ("s1", true), ("s2", false), ("s3", false)] {
+            let token = store.find_refresh_token(hash).await.unwrap().unwrap();
+            assert_eq!(token.revoked_at.is_some(), revoked, "{hash}");
+        }
+        let read = store.get_session(opened[0]).await.unwrap().unwrap();
+        assert_eq!(read.revoked_reason.as_deref(), Some("session_limit"));
+        // The expired session is not live, so it neither counts nor is touched.
+        for id in [expired.id, theirs.id] {
+            assert_eq!(
+                store.get_session(id).await.unwrap().unwrap().revoked_at,
+                None
+            );
+        }
+        assert!(store
+            .trim_sessions(user.id, 2, "session_limit", at(61))
+            .await
+            .unwrap()
+            .is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn touching_a_session_slides_its_expiry_and_an_unknown_one_is_not_found() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "quin@example.com").await;
