@@ -46,6 +46,26 @@ pub async fn stats(core: &Core) -> Result<PlatformStats> {
     core.store.platform_stats(core.clock.now()).await
 }
 
+/// Records an administrative change to an account. The accounts store does not take audit
+/// entries, so these are written right after the change rather than in its transaction.
+async fn record(
+    core: &Core,
+    principal: &Principal,
+    action: &str,
+    user: &User,
+    event: Option<&str>,
+    ctx: &RequestContext,
+) -> Result<()> {
+    let mut entry = AuditEntry::new(action, principal.actor(), ctx, core.clock.now())
+        .target("user", user.id)
+        .concerning_user(user.id.as_uuid())
+        .details(json!({"email": user.email, "by_admin": true}));
+    if let Some(event) = event {
+        entry = entry.emits(event, json!({"id": user.id, "email": user.email}));
+    }
+    core.store.record_audit(&[entry]).await
+}
+
 pub struct CreateUser {
     pub email: Email,
     pub password: Option<String>,
@@ -56,7 +76,12 @@ pub struct CreateUser {
 }
 
 /// Creates an account (passwordless when no password is given).
-pub async fn create_user(core: &Core, request: CreateUser) -> Result<User> {
+pub async fn create_user(
+    core: &Core,
+    principal: &Principal,
+    request: CreateUser,
+    ctx: &RequestContext,
+) -> Result<User> {
     let hash = match &request.password {
         Some(password) => {
             let unmet = core.auth.password_policy.check("password", password);
@@ -87,7 +112,17 @@ pub async fn create_user(core: &Core, request: CreateUser) -> Result<User> {
         is_admin: request.is_admin,
         created_at: core.clock.now(),
     };
-    core.store.create_user(&new).await.map_err(taken)
+    let user = core.store.create_user(&new).await.map_err(taken)?;
+    record(
+        core,
+        principal,
+        "user.created",
+        &user,
+        Some("user.created"),
+        ctx,
+    )
+    .await?;
+    Ok(user)
 }
 
 #[derive(Debug, Default)]
@@ -99,7 +134,13 @@ pub struct UserFlags {
 
 /// `PATCH /admin/users/{id}`: status (suspension revokes sessions), admin flag, verification.
 /// The last active administrator cannot be demoted or suspended.
-pub async fn update_user(core: &Core, id: UserId, flags: UserFlags) -> Result<User> {
+pub async fn update_user(
+    core: &Core,
+    principal: &Principal,
+    id: UserId,
+    flags: UserFlags,
+    ctx: &RequestContext,
+) -> Result<User> {
     let user = crate::auth::admin_users::get_user(core, id).await?;
     if user.status == UserStatus::Deleted {
         return Err(Error::NotFound);
@@ -132,11 +173,25 @@ pub async fn update_user(core: &Core, id: UserId, flags: UserFlags) -> Result<Us
     if let Some(verified) = flags.email_verified {
         core.store.set_email_verified(id, verified, now).await?;
     }
-    crate::auth::admin_users::get_user(core, id).await
+    let updated = crate::auth::admin_users::get_user(core, id).await?;
+    let (action, event) = match flags.status {
+        Some(UserStatus::Suspended) => ("user.suspended", "user.suspended"),
+        Some(UserStatus::Active) if user.status != UserStatus::Active => {
+            ("user.reactivated", "user.reactivated")
+        }
+        _ => ("user.updated", "user.updated"),
+    };
+    record(core, principal, action, &updated, Some(event), ctx).await?;
+    Ok(updated)
 }
 
 /// Soft-deletes an account and revokes its sessions.
-pub async fn delete_user(core: &Core, id: UserId) -> Result<()> {
+pub async fn delete_user(
+    core: &Core,
+    principal: &Principal,
+    id: UserId,
+    ctx: &RequestContext,
+) -> Result<()> {
     let user = crate::auth::admin_users::get_user(core, id).await?;
     if user.status == UserStatus::Deleted {
         return Err(Error::NotFound);
@@ -154,7 +209,15 @@ pub async fn delete_user(core: &Core, id: UserId) -> Result<()> {
         .collect();
     core.store.soft_delete_user(id, now).await?;
     publish_revoked_sessions(core, &sessions).await;
-    Ok(())
+    record(
+        core,
+        principal,
+        "user.deleted",
+        &user,
+        Some("user.deleted"),
+        ctx,
+    )
+    .await
 }
 
 pub async fn lockout_status(core: &Core, id: UserId) -> Result<Option<Lockout>> {
@@ -162,9 +225,15 @@ pub async fn lockout_status(core: &Core, id: UserId) -> Result<Option<Lockout>> 
     core.store.get_lockout(&lockout_key(&user.email)).await
 }
 
-pub async fn unlock(core: &Core, id: UserId) -> Result<()> {
+pub async fn unlock(
+    core: &Core,
+    principal: &Principal,
+    id: UserId,
+    ctx: &RequestContext,
+) -> Result<()> {
     let user = crate::auth::admin_users::get_user(core, id).await?;
-    core.store.clear_lockout(&lockout_key(&user.email)).await
+    core.store.clear_lockout(&lockout_key(&user.email)).await?;
+    record(core, principal, "user.unlocked", &user, None, ctx).await
 }
 
 /// An admin-managed CORS origin (`scheme://host[:port]`).

@@ -81,7 +81,8 @@ pub struct CreateUserBody {
 
 pub async fn post_user(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(me): AdminUser,
+    AuditContext(ctx): AuditContext,
     Json(body): Json<CreateUserBody>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let mut p = Problems::default();
@@ -109,7 +110,7 @@ pub async fn post_user(
         is_admin: body.is_admin.unwrap_or(false),
         email_verified: body.email_verified.unwrap_or(false),
     };
-    let user = admin::create_user(&state.core, request).await?;
+    let user = admin::create_user(&state.core, &Principal::User(me), request, &ctx).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
 
@@ -132,7 +133,8 @@ pub struct PatchUserBody {
 
 pub async fn patch_user(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(me): AdminUser,
+    AuditContext(ctx): AuditContext,
     Path(id): Path<String>,
     Json(body): Json<PatchUserBody>,
 ) -> Result<Json<UserView>, ApiError> {
@@ -152,27 +154,29 @@ pub async fn patch_user(
         email_verified: body.email_verified,
     };
     Ok(Json(UserView::from(
-        &admin::update_user(&state.core, id, flags).await?,
+        &admin::update_user(&state.core, &Principal::User(me), id, flags, &ctx).await?,
     )))
 }
 
 pub async fn delete_user(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(me): AdminUser,
+    AuditContext(ctx): AuditContext,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id: UserId = path_id(&id)?;
-    admin::delete_user(&state.core, id).await?;
+    admin::delete_user(&state.core, &Principal::User(me), id, &ctx).await?;
     Ok(Json(json!({"message": "User deleted"})))
 }
 
 pub async fn post_unlock(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(me): AdminUser,
+    AuditContext(ctx): AuditContext,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id: UserId = path_id(&id)?;
-    admin::unlock(&state.core, id).await?;
+    admin::unlock(&state.core, &Principal::User(me), id, &ctx).await?;
     Ok(Json(json!({"message": "Account unlocked"})))
 }
 
