@@ -42,6 +42,10 @@ pub enum Error {
     /// An account rule refused the request; each reason has its own API error code.
     #[error("refused: {0:?}")]
     Auth(AuthFailure),
+    /// An OAuth 2.0 / OpenID Connect protocol error (RFC 6749 codes), answered in the OAuth
+    /// shape by the provider endpoints.
+    #[error("oauth: {0}")]
+    OAuth(crate::oidc::error::OAuthError),
 }
 
 /// Why an account operation was refused, in the API's terms (API.md §1).

@@ -88,6 +88,10 @@ uuid_id!(
     /// A row of the signing key ring (not the JWS `kid`, which is the key's thumbprint).
     SigningKeyId
 );
+uuid_id!(
+    /// An OAuth client's row (the `id` of API.md §10; not its public `client_id`).
+    OAuthClientId
+);
 
 uuid_id!(
     /// An organization invitation.

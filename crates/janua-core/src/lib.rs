@@ -19,8 +19,10 @@
 //! - [`settings`]: runtime system settings (key/value, admin-managed).
 //! - [`jobs`]: the durable job queue (`JobStore`) and retry schedules.
 //! - [`mail`]: the mails Janua sends, the `Mailer` port, and enqueuing mail as jobs.
+//! - [`oidc`]: the OAuth 2.0 / OpenID Connect provider: clients, authorize, tokens, device flow.
 //! - [`tokens`]: the JWT key ring (generation, rotation, JWKS, signing and verification).
 //! - [`health`]: readiness checks over the ports.
+//! - [`webhooks`]: endpoints, the outbox fan-out, signed deliveries with retries.
 
 pub mod admin;
 pub mod api_keys;
@@ -34,10 +36,12 @@ pub mod health;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod oidc;
 pub mod orgs;
 pub mod ports;
 pub mod rbac;
 pub mod settings;
 pub mod tokens;
+pub mod webhooks;
 
 pub use error::{Error, Result};

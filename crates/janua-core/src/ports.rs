@@ -15,10 +15,12 @@ use crate::audit::store::AuditStore;
 use crate::auth::store::AuthStore;
 use crate::error::Result;
 use crate::jobs::store::JobStore;
+use crate::oidc::store::OAuthStore;
 use crate::orgs::store::OrgStore;
 use crate::rbac::store::RbacStore;
 use crate::settings::SettingsStore;
 use crate::tokens::store::SigningKeyStore;
+use crate::webhooks::store::WebhookStore;
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,8 @@ pub trait Store:
     + RbacStore
     + ApiKeyStore
     + AdminStore
+    + OAuthStore
+    + WebhookStore
 {
 }
 
@@ -101,6 +105,8 @@ impl<T> Store for T where
         + RbacStore
         + ApiKeyStore
         + AdminStore
+        + OAuthStore
+        + WebhookStore
 {
 }
 

@@ -8,6 +8,7 @@ macro_rules! impl_auth_store {
     ($store:ident) => {
         use async_trait::async_trait;
         use chrono::{DateTime, Utc};
+        use janua_core::audit::AuditEntry;
         use janua_core::auth::avatars::Avatar;
         use janua_core::auth::sessions::{NewSession, Session};
         use janua_core::auth::store::{
@@ -20,8 +21,8 @@ macro_rules! impl_auth_store {
 
         #[async_trait]
         impl AuthStore for $store {
-            async fn create_user(&self, user: &NewUser) -> Result<User> {
-                $store::create_user(self, user).await
+            async fn create_user(&self, user: &NewUser, audit: &[AuditEntry]) -> Result<User> {
+                $store::create_user(self, user, audit).await
             }
 
             async fn get_user(&self, id: UserId) -> Result<Option<User>> {
@@ -44,12 +45,18 @@ macro_rules! impl_auth_store {
                 id: UserId,
                 hash: &str,
                 at: DateTime<Utc>,
+                audit: &[AuditEntry],
             ) -> Result<()> {
-                $store::set_password_hash(self, id, hash, at).await
+                $store::set_password_hash(self, id, hash, at, audit).await
             }
 
-            async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
-                $store::mark_email_verified(self, id, at).await
+            async fn mark_email_verified(
+                &self,
+                id: UserId,
+                at: DateTime<Utc>,
+                audit: &[AuditEntry],
+            ) -> Result<()> {
+                $store::mark_email_verified(self, id, at, audit).await
             }
 
             async fn update_profile(
@@ -57,8 +64,9 @@ macro_rules! impl_auth_store {
                 id: UserId,
                 update: &ProfileUpdate,
                 at: DateTime<Utc>,
+                audit: &[AuditEntry],
             ) -> Result<User> {
-                $store::update_profile(self, id, update, at).await
+                $store::update_profile(self, id, update, at, audit).await
             }
 
             async fn set_profile_image(
@@ -77,16 +85,22 @@ macro_rules! impl_auth_store {
                 data: &[u8],
                 url: &str,
                 at: DateTime<Utc>,
+                audit: &[AuditEntry],
             ) -> Result<()> {
-                $store::put_avatar(self, id, content_type, data, url, at).await
+                $store::put_avatar(self, id, content_type, data, url, at, audit).await
             }
 
             async fn get_avatar(&self, id: UserId) -> Result<Option<Avatar>> {
                 $store::get_avatar(self, id).await
             }
 
-            async fn delete_avatar(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
-                $store::delete_avatar(self, id, at).await
+            async fn delete_avatar(
+                &self,
+                id: UserId,
+                at: DateTime<Utc>,
+                audit: &[AuditEntry],
+            ) -> Result<()> {
+                $store::delete_avatar(self, id, at, audit).await
             }
 
             async fn set_user_status(
@@ -95,16 +109,28 @@ macro_rules! impl_auth_store {
                 status: UserStatus,
                 reason: Option<&str>,
                 at: DateTime<Utc>,
+                audit: &[AuditEntry],
             ) -> Result<()> {
-                $store::set_user_status(self, id, status, reason, at).await
+                $store::set_user_status(self, id, status, reason, at, audit).await
             }
 
-            async fn set_admin(&self, id: UserId, is_admin: bool, at: DateTime<Utc>) -> Result<()> {
-                $store::set_admin(self, id, is_admin, at).await
+            async fn set_admin(
+                &self,
+                id: UserId,
+                is_admin: bool,
+                at: DateTime<Utc>,
+                audit: &[AuditEntry],
+            ) -> Result<()> {
+                $store::set_admin(self, id, is_admin, at, audit).await
             }
 
-            async fn soft_delete_user(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
-                $store::soft_delete_user(self, id, at).await
+            async fn soft_delete_user(
+                &self,
+                id: UserId,
+                at: DateTime<Utc>,
+                audit: &[AuditEntry],
+            ) -> Result<()> {
+                $store::soft_delete_user(self, id, at, audit).await
             }
 
             async fn list_users(&self, query: &UserQuery) -> Result<(Vec<User>, u64)> {
@@ -133,8 +159,12 @@ macro_rules! impl_auth_store {
                 $store::clear_lockout(self, email_normalized).await
             }
 
-            async fn open_session(&self, session: &NewSession) -> Result<Session> {
-                $store::open_session(self, session).await
+            async fn open_session(
+                &self,
+                session: &NewSession,
+                audit: &[AuditEntry],
+            ) -> Result<Session> {
+                $store::open_session(self, session, audit).await
             }
 
             async fn get_session(&self, id: SessionId) -> Result<Option<Session>> {
@@ -162,8 +192,9 @@ macro_rules! impl_auth_store {
                 keep: u32,
                 reason: &str,
                 now: DateTime<Utc>,
+                audit: &[AuditEntry],
             ) -> Result<Vec<SessionId>> {
-                $store::trim_sessions(self, user_id, keep, reason, now).await
+                $store::trim_sessions(self, user_id, keep, reason, now, audit).await
             }
 
             async fn revoke_session(
@@ -171,8 +202,9 @@ macro_rules! impl_auth_store {
                 id: SessionId,
                 reason: &str,
                 at: DateTime<Utc>,
+                audit: &[AuditEntry],
             ) -> Result<bool> {
-                $store::revoke_session(self, id, reason, at).await
+                $store::revoke_session(self, id, reason, at, audit).await
             }
 
             async fn revoke_user_sessions(
@@ -181,8 +213,9 @@ macro_rules! impl_auth_store {
                 keep: Option<SessionId>,
                 reason: &str,
                 at: DateTime<Utc>,
+                audit: &[AuditEntry],
             ) -> Result<Vec<SessionId>> {
-                $store::revoke_user_sessions(self, user_id, keep, reason, at).await
+                $store::revoke_user_sessions(self, user_id, keep, reason, at, audit).await
             }
 
             async fn touch_session(

@@ -13,6 +13,7 @@
 //! - `auth_dispatch`: the `AuthStore` trait written once for both backends (a macro).
 //! - `orgs_sql`: the statements of organizations, RBAC, API keys and admin data, written once
 //!   for both backends (a macro; each backend supplies its encodings).
+//! - `oauth_dispatch`: the `OAuthStore` trait written once for both backends (a macro).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
@@ -25,6 +26,7 @@ mod orgs_sql;
 mod paging;
 #[macro_use]
 mod auth_dispatch;
+mod oauth_dispatch;
 pub mod postgres;
 pub mod sqlite;
 

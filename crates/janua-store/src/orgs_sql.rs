@@ -1345,7 +1345,9 @@ macro_rules! impl_org_stores {
                 user: UserId,
                 verified: bool,
                 at: DateTime<Utc>,
+                audit: &[AuditEntry],
             ) -> Result<()> {
+                let mut tx = self.$write().begin().await.map_err(from_sqlx)?;
                 let done = sqlx::query(
                     "UPDATE users SET email_verified = $2, \
                      email_verified_at = CASE WHEN $2 THEN COALESCE(email_verified_at, $3) ELSE NULL END, \
@@ -1354,12 +1356,14 @@ macro_rules! impl_org_stores {
                 .bind($codec::enc_id(user.as_uuid()))
                 .bind(verified)
                 .bind($codec::enc_time(at))
-                .execute(self.$write())
+                .execute(&mut *tx)
                 .await
                 .map_err(from_sqlx)?;
                 if done.rows_affected() == 0 {
                     return Err(Error::NotFound);
                 }
+                $audit(&mut tx, audit).await?;
+                tx.commit().await.map_err(from_sqlx)?;
                 Ok(())
             }
 

@@ -28,6 +28,20 @@ pub(crate) fn contains_pattern(search: Option<&str>) -> Option<String> {
     Some(pattern)
 }
 
+/// A `prefix%` pattern for `LIKE … ESCAPE '\'` in which the prefix's `%`, `_` and `\` match
+/// themselves.
+pub(crate) fn prefix_pattern(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,8 @@ pub struct App {
     state: AppState,
     address: SocketAddr,
     background_jobs: bool,
+    /// `janua worker`: serve only the operations routes (health, readiness, metrics).
+    worker_only: bool,
 }
 
 /// What [`App::build_with`] takes besides the configuration: the parts tests replace.
@@ -202,13 +204,18 @@ impl App {
                 cache_is_shared: config.cache.uses_redis(),
                 clock: clock.clone(),
                 signer: Arc::new(signer),
+                keys: keys.clone(),
             },
         )?;
         crate::bootstrap::run(&config, &core).await?;
         let pages = Pages::from_config(&config).context("loading the page templates")?;
+        let discovery = crate::http::oidc::discovery::metadata(&config.tokens.issuer);
+        let webhooks = crate::webhooks::WebhookRuntime::from_config(&config)
+            .context("configuring webhook delivery")?;
         let state = AppState::new(Shared {
             core: Arc::new(core),
             pages: Arc::new(pages),
+            webhooks: Arc::new(webhooks),
             proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
             rate_limiter: RateLimiter::new(cache.clone(), config.rate_limits.enabled),
             started_at: clock.now(),
@@ -218,6 +225,7 @@ impl App {
             clock,
             mailer,
             mail_renderer: Arc::new(mail_renderer),
+            discovery,
             keys,
             lifecycle: Lifecycle::default(),
             metrics,
@@ -228,7 +236,17 @@ impl App {
             state,
             address,
             background_jobs,
+            worker_only: false,
         })
+    }
+
+    /// Turns this app into a background worker (`janua worker`): the jobs run (mail, webhooks,
+    /// retention, key rotation) and the listener serves only `/health`, `/ready` and
+    /// `/metrics`, for probes and scraping.
+    pub fn worker_only(mut self) -> Self {
+        self.worker_only = true;
+        self.background_jobs = true;
+        self
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -257,6 +275,7 @@ impl App {
             state,
             address,
             background_jobs,
+            worker_only,
         } = self;
         let server_config = state.config.server.clone();
         let jobs = if background_jobs {
@@ -285,10 +304,15 @@ impl App {
             tokio::time::sleep(drain).await;
         };
         let store = state.store.clone();
+        let routes = if worker_only {
+            http::operations_app(state)
+        } else {
+            http::app(state)
+        };
         server::serve(
             listener,
             tls,
-            http::app(state),
+            routes,
             stop_accepting,
             server_config.shutdown_timeout,
         )
@@ -308,7 +332,7 @@ pub async fn core_for_cli(config: &Config) -> anyhow::Result<janua_core::context
         .context("opening the database (check DATABASE_URL; `janua doctor` explains)")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let keys = Arc::new(build_key_ring(config, store.as_ref(), clock.clone()).await?);
-    let signer = access_signer(config, keys)?;
+    let signer = access_signer(config, keys.clone())?;
     build_core(
         config,
         Ports {
@@ -317,6 +341,7 @@ pub async fn core_for_cli(config: &Config) -> anyhow::Result<janua_core::context
             cache_is_shared: false,
             clock,
             signer: Arc::new(signer),
+            keys,
         },
     )
 }

@@ -8,7 +8,10 @@ use janua_core::auth::passwords::{HashParams, PasswordPolicy, Passwords};
 use janua_core::auth::settings::{AuthSettings, LockoutSettings};
 use janua_core::clock::Clock;
 use janua_core::context::Core;
+use janua_core::oidc::client_cache::ClientCache;
+use janua_core::oidc::settings::OAuthSettings;
 use janua_core::ports::{Cache, Store};
+use janua_core::tokens::keys::{KeyRing, SigningAlgorithm};
 
 use crate::config::Config;
 
@@ -63,6 +66,7 @@ pub struct Ports {
     pub cache_is_shared: bool,
     pub clock: Arc<dyn Clock>,
     pub signer: Arc<dyn TokenSigner>,
+    pub keys: Arc<KeyRing>,
 }
 
 pub fn build_core(config: &Config, ports: Ports) -> anyhow::Result<Core> {
@@ -80,5 +84,23 @@ pub fn build_core(config: &Config, ports: Ports) -> anyhow::Result<Core> {
         signer: ports.signer,
         passwords,
         auth: auth_settings(config),
+        keys: ports.keys,
+        oauth: oauth_settings(config)?,
+        oauth_clients: ClientCache::default(),
     })
+}
+
+/// The OAuth provider's settings in core's terms.
+pub fn oauth_settings(config: &Config) -> anyhow::Result<OAuthSettings> {
+    let tokens = &config.tokens;
+    let mut settings = OAuthSettings::with_defaults(&config.urls.api_base_url);
+    settings.default_alg = SigningAlgorithm::parse(tokens.algorithm.as_str())?;
+    settings.id_token_ttl = duration(tokens.id_token_ttl);
+    settings.auth_code_ttl = duration(tokens.auth_code_ttl);
+    settings.secret_rotation_grace = duration(config.security.client_secret_rotation_grace);
+    settings.device_verification_uri = format!(
+        "{}/api/v1/oauth/device",
+        config.urls.api_base_url.trim_end_matches('/')
+    );
+    Ok(settings)
 }

@@ -13,6 +13,7 @@
 //! - [`cache`]: the in-process and Redis (single, cluster) caches.
 //! - [`mail`]: mail rendering and the SMTP, log and capture mailers.
 //! - [`jobs`]: background jobs with named handles and a stop signal.
+//! - [`webhooks`]: the SSRF-guarded webhook client and the delivery runtime.
 //! - [`telemetry`]: logging, metrics, Sentry and OpenTelemetry.
 //! - [`cli`]: the `janua` subcommands.
 
@@ -30,3 +31,4 @@ pub mod server;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;

@@ -41,6 +41,10 @@ async fn dispatch(command: Command, config: Config) -> ExitCode {
             let _telemetry = janua::telemetry::logging::init(&config);
             report(cli::serve::run(config).await)
         }
+        Command::Worker => {
+            let _telemetry = janua::telemetry::logging::init(&config);
+            report(cli::worker::run(config).await)
+        }
         Command::Migrate { status } => match cli::migrate::run(config, status).await {
             Ok(current) => current || !status,
             Err(e) => report(Err(e)),

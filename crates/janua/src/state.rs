@@ -51,10 +51,14 @@ pub struct Shared {
     pub pages: Arc<Pages>,
     /// Signs and verifies every JWT; serves the JWKS.
     pub keys: Arc<KeyRing>,
+    /// The OpenID Provider Metadata document, serialized once at start-up.
+    pub discovery: bytes::Bytes,
     pub lifecycle: Lifecycle,
     pub metrics: PrometheusHandle,
     pub proxies: Arc<TrustedProxies>,
     pub rate_limiter: RateLimiter,
+    /// Webhook signing, the guarded HTTP client and the delivery settings.
+    pub webhooks: Arc<crate::webhooks::WebhookRuntime>,
     /// When this instance started, reported as `process_start_time_seconds`.
     pub started_at: DateTime<Utc>,
 }

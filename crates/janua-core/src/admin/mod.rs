@@ -48,22 +48,24 @@ pub async fn stats(core: &Core) -> Result<PlatformStats> {
 
 /// Records an administrative change to an account. The accounts store does not take audit
 /// entries, so these are written right after the change rather than in its transaction.
-async fn record(
+/// The entry of an administrator's change to `user`, handed to the store method that makes
+/// the change so both commit together. `event` also makes it a webhook event.
+fn user_entry(
     core: &Core,
     principal: &Principal,
     action: &str,
     user: &User,
     event: Option<&str>,
     ctx: &RequestContext,
-) -> Result<()> {
-    let mut entry = AuditEntry::new(action, principal.actor(), ctx, core.clock.now())
+) -> AuditEntry {
+    let entry = AuditEntry::new(action, principal.actor(), ctx, core.clock.now())
         .target("user", user.id)
         .concerning_user(user.id.as_uuid())
         .details(json!({"email": user.email, "by_admin": true}));
-    if let Some(event) = event {
-        entry = entry.emits(event, json!({"id": user.id, "email": user.email}));
+    match event {
+        Some(event) => entry.emits(event, json!({"user_id": user.id, "email": user.email})),
+        None => entry,
     }
-    core.store.record_audit(&[entry]).await
 }
 
 pub struct CreateUser {
@@ -112,17 +114,17 @@ pub async fn create_user(
         is_admin: request.is_admin,
         created_at: core.clock.now(),
     };
-    let user = core.store.create_user(&new).await.map_err(taken)?;
-    record(
-        core,
-        principal,
-        "user.created",
-        &user,
-        Some("user.created"),
-        ctx,
-    )
-    .await?;
-    Ok(user)
+    let audit = [
+        AuditEntry::new("user.created", principal.actor(), ctx, new.created_at)
+            .target("user", new.id)
+            .concerning_user(new.id.as_uuid())
+            .details(json!({"email": new.email.as_str(), "by_admin": true}))
+            .emits(
+                "user.created",
+                json!({"user_id": new.id, "email": new.email.as_str()}),
+            ),
+    ];
+    core.store.create_user(&new, &audit).await.map_err(taken)
 }
 
 #[derive(Debug, Default)]
@@ -158,31 +160,60 @@ pub async fn update_user(
                 "use DELETE to delete a user",
             )]));
         }
-        if status == UserStatus::Suspended {
-            crate::auth::admin_users::suspend(core, id, None).await?;
-        } else {
-            core.store.set_user_status(id, status, None, now).await?;
-            if status != UserStatus::Active {
-                revoke_sessions(core, id, None, "status_changed").await?;
+        // Each write carries its own entry and commits with it.
+        let actor = principal.actor();
+        match status {
+            UserStatus::Suspended => {
+                crate::auth::admin_users::suspend(core, actor, id, None, ctx).await?;
+            }
+            UserStatus::Active if user.status != UserStatus::Active => {
+                crate::auth::admin_users::reactivate(core, actor, id, ctx).await?;
+            }
+            UserStatus::Active => {}
+            other => {
+                let entry = user_entry(
+                    core,
+                    principal,
+                    "user.updated",
+                    &user,
+                    Some("user.updated"),
+                    ctx,
+                )
+                .details(json!({"email": user.email, "by_admin": true, "status": other.as_str()}));
+                core.store
+                    .set_user_status(id, other, None, now, &[entry])
+                    .await?;
+                revoke_sessions(core, id, None, "status_changed", actor, ctx).await?;
             }
         }
     }
     if let Some(is_admin) = flags.is_admin {
-        core.store.set_admin(id, is_admin, now).await?;
+        let entry = user_entry(
+            core,
+            principal,
+            "user.updated",
+            &user,
+            Some("user.updated"),
+            ctx,
+        )
+        .details(json!({"email": user.email, "by_admin": true, "is_admin": is_admin}));
+        core.store.set_admin(id, is_admin, now, &[entry]).await?;
     }
     if let Some(verified) = flags.email_verified {
-        core.store.set_email_verified(id, verified, now).await?;
+        let entry = user_entry(
+            core,
+            principal,
+            "user.updated",
+            &user,
+            Some("user.updated"),
+            ctx,
+        )
+        .details(json!({"email": user.email, "by_admin": true, "email_verified": verified}));
+        core.store
+            .set_email_verified(id, verified, now, &[entry])
+            .await?;
     }
-    let updated = crate::auth::admin_users::get_user(core, id).await?;
-    let (action, event) = match flags.status {
-        Some(UserStatus::Suspended) => ("user.suspended", "user.suspended"),
-        Some(UserStatus::Active) if user.status != UserStatus::Active => {
-            ("user.reactivated", "user.reactivated")
-        }
-        _ => ("user.updated", "user.updated"),
-    };
-    record(core, principal, action, &updated, Some(event), ctx).await?;
-    Ok(updated)
+    crate::auth::admin_users::get_user(core, id).await
 }
 
 /// Soft-deletes an account and revokes its sessions.
@@ -207,17 +238,17 @@ pub async fn delete_user(
         .into_iter()
         .map(|s| s.id)
         .collect();
-    core.store.soft_delete_user(id, now).await?;
-    publish_revoked_sessions(core, &sessions).await;
-    record(
+    let entry = user_entry(
         core,
         principal,
         "user.deleted",
         &user,
         Some("user.deleted"),
         ctx,
-    )
-    .await
+    );
+    core.store.soft_delete_user(id, now, &[entry]).await?;
+    publish_revoked_sessions(core, &sessions).await;
+    Ok(())
 }
 
 pub async fn lockout_status(core: &Core, id: UserId) -> Result<Option<Lockout>> {
@@ -233,7 +264,9 @@ pub async fn unlock(
 ) -> Result<()> {
     let user = crate::auth::admin_users::get_user(core, id).await?;
     core.store.clear_lockout(&lockout_key(&user.email)).await?;
-    record(core, principal, "user.unlocked", &user, None, ctx).await
+    // The lock is a counter, not account data: the entry is written on its own.
+    let entry = user_entry(core, principal, "user.unlocked", &user, None, ctx);
+    core.store.record_audit(&[entry]).await
 }
 
 /// An admin-managed CORS origin (`scheme://host[:port]`).

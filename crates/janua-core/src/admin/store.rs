@@ -17,6 +17,7 @@ pub trait AdminStore: Send + Sync {
         user: UserId,
         verified: bool,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()>;
     async fn list_cors_origins(&self) -> Result<Vec<CorsOrigin>>;
     /// `Conflict { what: "origin" }` when it is already listed.

@@ -7,6 +7,9 @@
 //! Mutating store methods of a capability take `audit: &[AuditEntry]`; events that change
 //! nothing (a failed sign-in) go through [`AuditStore::record_audit`].
 
+pub mod access;
+pub mod query;
+pub mod read;
 pub mod store;
 
 use chrono::{DateTime, Utc};

@@ -3,6 +3,8 @@
 
 use chrono::Duration;
 
+use crate::audit::RequestContext;
+use crate::auth::audit_events::{about_user, self_actor};
 use crate::auth::avatars::{Avatar, ImageType, MAX_AVATAR_BYTES};
 use crate::auth::passwords::Verification;
 use crate::auth::principal::UserPrincipal;
@@ -31,9 +33,16 @@ pub async fn update_profile(
     core: &Core,
     principal: &UserPrincipal,
     update: ProfileUpdate,
+    context: &RequestContext,
 ) -> Result<User> {
+    let user = current_user(core, principal).await?;
+    let now = core.clock.now();
+    let audit = [
+        about_user("user.updated", self_actor(&user), &user, context, now, true)
+            .details(serde_json::json!({"fields": update.field_names()})),
+    ];
     core.store
-        .update_profile(principal.user_id, &update, core.clock.now())
+        .update_profile(principal.user_id, &update, now, &audit)
         .await
 }
 
@@ -73,6 +82,7 @@ pub async fn change_password(
     principal: &UserPrincipal,
     current: &str,
     new: &str,
+    context: &RequestContext,
 ) -> Result<()> {
     let user = current_user(core, principal).await?;
     let hash = user
@@ -87,10 +97,27 @@ pub async fn change_password(
         return Err(Error::auth(AuthFailure::WeakPassword(unmet)));
     }
     let new_hash = core.passwords.hash(new).await?;
+    let now = core.clock.now();
+    let audit = [about_user(
+        "password.changed",
+        self_actor(&user),
+        &user,
+        context,
+        now,
+        true,
+    )];
     core.store
-        .set_password_hash(user.id, &new_hash, core.clock.now())
+        .set_password_hash(user.id, &new_hash, now, &audit)
         .await?;
-    revoke_sessions(core, user.id, principal.session_id, "password_changed").await?;
+    revoke_sessions(
+        core,
+        user.id,
+        principal.session_id,
+        "password_changed",
+        self_actor(&user),
+        context,
+    )
+    .await?;
     Ok(())
 }
 
@@ -99,6 +126,7 @@ pub async fn delete_account(
     core: &Core,
     principal: &UserPrincipal,
     password: Option<&str>,
+    context: &RequestContext,
 ) -> Result<()> {
     let user = reauthenticate(core, principal, password).await?;
     if user.is_admin && core.store.count_admins().await? <= 1 {
@@ -112,7 +140,15 @@ pub async fn delete_account(
         .into_iter()
         .map(|s| s.id)
         .collect();
-    core.store.soft_delete_user(user.id, now).await?;
+    let audit = [about_user(
+        "user.deleted",
+        self_actor(&user),
+        &user,
+        context,
+        now,
+        true,
+    )];
+    core.store.soft_delete_user(user.id, now, &audit).await?;
     publish_revoked_sessions(core, &sessions).await;
     Ok(())
 }
@@ -120,7 +156,12 @@ pub async fn delete_account(
 /// Stores `data` as the caller's avatar and returns the new `profile_image_url`. The format is
 /// read from the bytes (JPEG, PNG, GIF or WebP); anything else, an empty file or one over
 /// [`MAX_AVATAR_BYTES`] is refused on field `file`.
-pub async fn set_avatar(core: &Core, principal: &UserPrincipal, data: &[u8]) -> Result<String> {
+pub async fn set_avatar(
+    core: &Core,
+    principal: &UserPrincipal,
+    data: &[u8],
+    context: &RequestContext,
+) -> Result<String> {
     let image = check_avatar(data)?;
     let user = current_user(core, principal).await?;
     let now = core.clock.now();
@@ -131,8 +172,12 @@ pub async fn set_avatar(core: &Core, principal: &UserPrincipal, data: &[u8]) -> 
         user.id,
         now.timestamp_millis()
     );
+    let audit = [
+        about_user("user.updated", self_actor(&user), &user, context, now, true)
+            .details(serde_json::json!({"fields": ["profile_image_url"]})),
+    ];
     core.store
-        .put_avatar(user.id, image.content_type(), data, &url, now)
+        .put_avatar(user.id, image.content_type(), data, &url, now, &audit)
         .await?;
     Ok(url)
 }
@@ -152,9 +197,18 @@ fn check_avatar(data: &[u8]) -> Result<ImageType> {
 }
 
 /// Removes the caller's avatar and clears `profile_image_url` (also when it pointed elsewhere).
-pub async fn remove_avatar(core: &Core, principal: &UserPrincipal) -> Result<()> {
+pub async fn remove_avatar(
+    core: &Core,
+    principal: &UserPrincipal,
+    context: &RequestContext,
+) -> Result<()> {
     let user = current_user(core, principal).await?;
-    core.store.delete_avatar(user.id, core.clock.now()).await
+    let now = core.clock.now();
+    let audit = [
+        about_user("user.updated", self_actor(&user), &user, context, now, true)
+            .details(serde_json::json!({"fields": ["profile_image_url"]})),
+    ];
+    core.store.delete_avatar(user.id, now, &audit).await
 }
 
 /// Anyone's avatar, for the public picture URL; `NotFound` when there is none.

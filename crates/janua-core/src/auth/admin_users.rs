@@ -1,9 +1,11 @@
 //! Platform administration of accounts (API.md §6 admin routes, §16 bootstrap): list, suspend,
 //! reactivate, and creating the first administrator.
 
+use crate::audit::{Actor, RequestContext};
+use crate::auth::audit_events::about_user;
 use crate::auth::email::Email;
 use crate::auth::sign_out::revoke_sessions;
-use crate::auth::sign_up::taken;
+use crate::auth::sign_up::{created_by, taken};
 use crate::auth::store::UserQuery;
 use crate::auth::users::{NewUser, User, UserStatus};
 use crate::context::Core;
@@ -18,8 +20,14 @@ pub async fn get_user(core: &Core, id: UserId) -> Result<User> {
     core.store.get_user(id).await?.ok_or(Error::NotFound)
 }
 
-/// Suspends the account and revokes all its sessions at once.
-pub async fn suspend(core: &Core, id: UserId, reason: Option<&str>) -> Result<User> {
+/// Suspends the account and revokes all its sessions at once; `admin` is who asked.
+pub async fn suspend(
+    core: &Core,
+    admin: Actor,
+    id: UserId,
+    reason: Option<&str>,
+    context: &RequestContext,
+) -> Result<User> {
     let user = get_user(core, id).await?;
     if user.status == UserStatus::Deleted {
         return Err(Error::NotFound);
@@ -27,20 +35,39 @@ pub async fn suspend(core: &Core, id: UserId, reason: Option<&str>) -> Result<Us
     if user.is_admin && user.status == UserStatus::Active && core.store.count_admins().await? <= 1 {
         return Err(Error::auth(AuthFailure::SoleAdmin));
     }
+    let now = core.clock.now();
+    let audit = [
+        about_user("user.suspended", admin.clone(), &user, context, now, true)
+            .details(serde_json::json!({"reason": reason})),
+    ];
     core.store
-        .set_user_status(id, UserStatus::Suspended, reason, core.clock.now())
+        .set_user_status(id, UserStatus::Suspended, reason, now, &audit)
         .await?;
-    revoke_sessions(core, id, None, "suspended").await?;
+    revoke_sessions(core, id, None, "suspended", admin, context).await?;
     get_user(core, id).await
 }
 
-pub async fn reactivate(core: &Core, id: UserId) -> Result<User> {
+pub async fn reactivate(
+    core: &Core,
+    admin: Actor,
+    id: UserId,
+    context: &RequestContext,
+) -> Result<User> {
     let user = get_user(core, id).await?;
     if user.status == UserStatus::Deleted {
         return Err(Error::NotFound);
     }
+    let now = core.clock.now();
+    let audit = [about_user(
+        "user.reactivated",
+        admin,
+        &user,
+        context,
+        now,
+        true,
+    )];
     core.store
-        .set_user_status(id, UserStatus::Active, None, core.clock.now())
+        .set_user_status(id, UserStatus::Active, None, now, &audit)
         .await?;
     get_user(core, id).await
 }
@@ -63,8 +90,35 @@ pub async fn create_admin(core: &Core, email: &Email, password: &str) -> Result<
     let now = core.clock.now();
     if let Some(existing) = core.store.find_user_by_email(&email.normalized()).await? {
         // Promote the existing account rather than failing: the operator asked for this email.
-        core.store.set_admin(existing.id, true, now).await?;
-        core.store.mark_email_verified(existing.id, now).await?;
+        let context = RequestContext::default();
+        let promoted = [about_user(
+            "user.updated",
+            Actor::system(),
+            &existing,
+            &context,
+            now,
+            true,
+        )
+        .details(serde_json::json!({"fields": ["is_admin"], "is_admin": true}))];
+        core.store
+            .set_admin(existing.id, true, now, &promoted)
+            .await?;
+        let verified = [about_user(
+            "user.verified",
+            Actor::system(),
+            &existing,
+            &context,
+            now,
+            true,
+        )];
+        let verified: &[crate::audit::AuditEntry] = if existing.email_verified {
+            &[]
+        } else {
+            &verified
+        };
+        core.store
+            .mark_email_verified(existing.id, now, verified)
+            .await?;
         return get_user(core, existing.id).await;
     }
     let hash = core.passwords.hash(password).await?;
@@ -80,5 +134,10 @@ pub async fn create_admin(core: &Core, email: &Email, password: &str) -> Result<
         is_admin: true,
         created_at: now,
     };
-    core.store.create_user(&user).await.map_err(taken)
+    let audit = [created_by(
+        &user,
+        Actor::system(),
+        &RequestContext::default(),
+    )];
+    core.store.create_user(&user, &audit).await.map_err(taken)
 }

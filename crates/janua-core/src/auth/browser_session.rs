@@ -2,10 +2,11 @@
 //! browser holds as the opaque `janua_session` cookie, and later requests present it instead of
 //! a bearer token. The cookie is 256 random bits; the store keeps only its SHA-256 digest.
 
+use crate::auth::audit_events::context_of;
 use crate::auth::revocation::is_session_revoked;
 use crate::auth::session_open::{open_cookie_session, OpenedSession};
 use crate::auth::sessions::{ClientContext, Session};
-use crate::auth::sign_in::{verify_password_credentials, SignIn};
+use crate::auth::sign_in::{check_credentials, SignIn};
 use crate::auth::users::{AuthMethod, User};
 use crate::context::Core;
 use crate::crypto::secret_digest;
@@ -28,7 +29,7 @@ pub async fn open_browser_session(
     request: SignIn,
     client: &ClientContext,
 ) -> Result<BrowserSignedIn> {
-    let user = verify_password_credentials(core, &request).await?;
+    let user = check_credentials(core, &request, &context_of(client)).await?;
     let browser = open_cookie_session(core, &user, AuthMethod::Password, client).await?;
     Ok(BrowserSignedIn {
         user,

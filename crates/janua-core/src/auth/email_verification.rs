@@ -48,7 +48,11 @@ pub async fn resend(core: &Core, user: &User) -> Result<()> {
 }
 
 /// `POST /auth/email/verify`: consumes the token and marks the address verified.
-pub async fn verify(core: &Core, secret: &str) -> Result<()> {
+pub async fn verify(
+    core: &Core,
+    secret: &str,
+    context: &crate::audit::RequestContext,
+) -> Result<()> {
     let token = consume(core, OneTimeTokenKind::EmailVerification, secret).await?;
     let user_id = token
         .user_id
@@ -62,7 +66,14 @@ pub async fn verify(core: &Core, secret: &str) -> Result<()> {
     if Some(user.email.to_lowercase()) != token.email_normalized {
         return Err(Error::auth(AuthFailure::InvalidToken));
     }
-    core.store
-        .mark_email_verified(user_id, core.clock.now())
-        .await
+    let now = core.clock.now();
+    let audit = [crate::auth::audit_events::about_user(
+        "user.verified",
+        crate::auth::audit_events::self_actor(&user),
+        &user,
+        context,
+        now,
+        true,
+    )];
+    core.store.mark_email_verified(user_id, now, &audit).await
 }

@@ -86,7 +86,7 @@ pub struct MagicSignIn {
 
 /// Consumes a magic-link token and signs the user in (creating the account if needed).
 pub async fn verify(core: &Core, secret: &str, client: &ClientContext) -> Result<MagicSignIn> {
-    let (user, redirect_url) = redeem(core, secret).await?;
+    let (user, redirect_url) = redeem(core, secret, client).await?;
     let opened = open_session(core, &user, AuthMethod::MagicLink, client).await?;
     Ok(MagicSignIn {
         user,
@@ -109,7 +109,7 @@ pub async fn verify_in_browser(
     secret: &str,
     client: &ClientContext,
 ) -> Result<BrowserMagicSignIn> {
-    let (user, redirect_url) = redeem(core, secret).await?;
+    let (user, redirect_url) = redeem(core, secret, client).await?;
     let browser = open_cookie_session(core, &user, AuthMethod::MagicLink, client).await?;
     Ok(BrowserMagicSignIn {
         sign_in: MagicSignIn {
@@ -123,7 +123,12 @@ pub async fn verify_in_browser(
 
 /// Consumes the token and returns its user (verifying the email, or creating the account)
 /// and the redirect URL it carries.
-async fn redeem(core: &Core, secret: &str) -> Result<(User, Option<String>)> {
+async fn redeem(
+    core: &Core,
+    secret: &str,
+    client: &ClientContext,
+) -> Result<(User, Option<String>)> {
+    let context = crate::auth::audit_events::context_of(client);
     let token = consume(core, OneTimeTokenKind::MagicLink, secret).await?;
     let email_raw = token
         .payload
@@ -135,7 +140,16 @@ async fn redeem(core: &Core, secret: &str) -> Result<(User, Option<String>)> {
     let user = match core.store.find_user_by_email(&email.normalized()).await? {
         Some(user) if user.status.can_authenticate() => {
             if !user.email_verified {
-                core.store.mark_email_verified(user.id, now).await?;
+                let audit = [crate::auth::audit_events::about_user(
+                    "user.verified",
+                    crate::auth::audit_events::self_actor(&user),
+                    &user,
+                    &context,
+                    now,
+                    true,
+                )
+                .details(serde_json::json!({"method": "magic_link"}))];
+                core.store.mark_email_verified(user.id, now, &audit).await?;
             }
             user
         }
@@ -153,7 +167,8 @@ async fn redeem(core: &Core, secret: &str) -> Result<(User, Option<String>)> {
                 is_admin: false,
                 created_at: now,
             };
-            core.store.create_user(&new).await.map_err(taken)?
+            let audit = [crate::auth::sign_up::created_entry(&new, &context)];
+            core.store.create_user(&new, &audit).await.map_err(taken)?
         }
         None => return Err(Error::auth(AuthFailure::SignupsDisabled)),
     };

@@ -3,6 +3,7 @@
 pub mod access_token;
 pub mod account;
 pub mod admin_users;
+pub mod audit_events;
 pub mod avatars;
 pub mod browser_session;
 pub mod email;

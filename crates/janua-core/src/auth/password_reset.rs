@@ -50,7 +50,12 @@ pub async fn forgot(core: &Core, email: &Email, redirect_base: Option<&str>) -> 
 }
 
 /// `POST /auth/password/reset`.
-pub async fn reset(core: &Core, secret: &str, new_password: &str) -> Result<()> {
+pub async fn reset(
+    core: &Core,
+    secret: &str,
+    new_password: &str,
+    context: &crate::audit::RequestContext,
+) -> Result<()> {
     let unmet = core
         .auth
         .password_policy
@@ -72,13 +77,24 @@ pub async fn reset(core: &Core, secret: &str, new_password: &str) -> Result<()> 
     }
     let now = core.clock.now();
     let hash = core.passwords.hash(new_password).await?;
-    core.store.set_password_hash(user.id, &hash, now).await?;
-    core.store.mark_email_verified(user.id, now).await?;
+    let actor = crate::auth::audit_events::self_actor(&user);
+    let audit = [crate::auth::audit_events::about_user(
+        "password.reset",
+        actor.clone(),
+        &user,
+        context,
+        now,
+        true,
+    )];
+    core.store
+        .set_password_hash(user.id, &hash, now, &audit)
+        .await?;
+    core.store.mark_email_verified(user.id, now, &[]).await?;
     core.store.clear_lockout(&lockout_key(&user.email)).await?;
     if let Some(username) = &user.username {
         core.store.clear_lockout(&lockout_key(username)).await?;
     }
-    revoke_sessions(core, user.id, None, "password_reset").await?;
+    revoke_sessions(core, user.id, None, "password_reset", actor, context).await?;
     enqueue_mail(
         core.store.as_ref(),
         &OutgoingMail::new(user.email.clone(), Mail::PasswordChanged {}),

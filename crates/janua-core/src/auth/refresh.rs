@@ -2,6 +2,7 @@
 //! slides the session; presenting a token that was already used or revoked revokes its whole
 //! family and the session, because it means the token was stolen or replayed.
 
+use crate::audit::{Actor, AuditEntry, RequestContext};
 use crate::auth::revocation::publish_revoked_sessions;
 use crate::auth::store::RefreshRotation;
 use crate::auth::tokens::{new_refresh_secret, token_pair, TokenPair};
@@ -21,10 +22,18 @@ pub struct Refreshed {
 }
 
 pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair> {
-    refresh_session(core, refresh_token).await.map(|r| r.tokens)
+    refresh_with_context(core, refresh_token, &RequestContext::default())
+        .await
+        .map(|r| r.tokens)
 }
 
-pub async fn refresh_session(core: &Core, refresh_token: &str) -> Result<Refreshed> {
+/// As [`refresh`], stamping the request's facts on the audit entry of a detected reuse, and
+/// returning the user and session with the tokens (organization claims are added from them).
+pub async fn refresh_with_context(
+    core: &Core,
+    refresh_token: &str,
+    context: &RequestContext,
+) -> Result<Refreshed> {
     let now = core.clock.now();
     if refresh_token.is_empty() || refresh_token.len() > 512 {
         return Err(invalid());
@@ -35,7 +44,7 @@ pub async fn refresh_session(core: &Core, refresh_token: &str) -> Result<Refresh
         .await?
         .ok_or_else(invalid)?;
     if record.used_at.is_some() || record.revoked_at.is_some() {
-        revoke_for_reuse(core, record.session_id, now).await?;
+        revoke_for_reuse(core, &record, now, context).await?;
         return Err(invalid());
     }
     if record.expires_at <= now {
@@ -69,7 +78,7 @@ pub async fn refresh_session(core: &Core, refresh_token: &str) -> Result<Refresh
     };
     if !core.store.rotate_refresh_token(&rotation).await? {
         // Lost a race with another use of the same token: that is reuse too.
-        revoke_for_reuse(core, record.session_id, now).await?;
+        revoke_for_reuse(core, &record, now, context).await?;
         return Err(invalid());
     }
     let tokens = token_pair(core, &user, session.id, next.token, now)?;
@@ -80,17 +89,47 @@ pub async fn refresh_session(core: &Core, refresh_token: &str) -> Result<Refresh
     })
 }
 
+/// Revokes the session of a replayed token, recording `token.reuse_detected` (a failure: the
+/// token was refused) and `session.revoked` with it.
 async fn revoke_for_reuse(
     core: &Core,
-    session: crate::ids::SessionId,
+    record: &crate::auth::store::RefreshTokenRecord,
     now: chrono::DateTime<chrono::Utc>,
+    context: &RequestContext,
 ) -> Result<()> {
+    let session = record.session_id;
+    let reuse = AuditEntry::new(
+        "token.reuse_detected",
+        Actor::user(record.user_id, None),
+        context,
+        now,
+    )
+    .target("session", session)
+    .concerning_user(record.user_id.as_uuid())
+    .failed()
+    .details(serde_json::json!({"family_id": record.family_id.to_string()}));
+    let revoked = crate::auth::audit_events::session_revoked(
+        record.user_id,
+        session,
+        "refresh_token_reuse",
+        Actor::system(),
+        context,
+        now,
+    );
     if core
         .store
-        .revoke_session(session, "refresh_token_reuse", now)
+        .revoke_session(
+            session,
+            "refresh_token_reuse",
+            now,
+            &[reuse.clone(), revoked],
+        )
         .await?
     {
         tracing::warn!(session_id = %session, "refresh token reuse detected; session revoked");
+    } else {
+        // Already revoked: nothing changed, but the replay itself is still worth recording.
+        core.store.record_audit(&[reuse]).await?;
     }
     publish_revoked_sessions(core, &[session]).await;
     Ok(())

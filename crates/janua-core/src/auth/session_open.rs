@@ -2,6 +2,8 @@
 //! link, second factor, passkey): the session row, its first refresh token, the token pair, and
 //! enforcement of the per-user session limit.
 
+use crate::audit::{Actor, AuditEntry};
+use crate::auth::audit_events::{about_user, context_of, self_actor};
 use crate::auth::revocation::publish_revoked_sessions;
 use crate::auth::sessions::{ClientContext, DeviceInfo, NewSession, Session, MAX_USER_AGENT_LEN};
 use crate::auth::tokens::{new_refresh_secret, token_pair, TokenPair};
@@ -79,8 +81,21 @@ async fn open(
         refresh_expires_at: now + core.auth.session_ttl,
         cookie_secret_hash,
     };
-    let session = core.store.open_session(&new).await?;
-    enforce_session_limit(core, user, now).await?;
+    let context = context_of(client);
+    let amr = new.amr.clone();
+    let audit = [
+        about_user("user.signed_in", self_actor(user), user, &context, now, true).details(
+            serde_json::json!({"method": method_name(method), "amr": amr, "session_id": new.id.to_string()}),
+        ),
+        about_user("session.created", self_actor(user), user, &context, now, false)
+            .target("session", new.id)
+            .emits(
+                "session.created",
+                serde_json::json!({"user_id": user.id.to_string(), "session_id": new.id.to_string()}),
+            ),
+    ];
+    let session = core.store.open_session(&new, &audit).await?;
+    enforce_session_limit(core, user, now, &context).await?;
     let tokens = token_pair(core, user, session.id, refresh.token, now)?;
     Ok(OpenedSession { session, tokens })
 }
@@ -90,17 +105,38 @@ async fn enforce_session_limit(
     core: &Core,
     user: &User,
     now: chrono::DateTime<chrono::Utc>,
+    context: &crate::audit::RequestContext,
 ) -> Result<()> {
     let max = core.auth.max_sessions_per_user;
     if max == 0 {
         return Ok(());
     }
+    let audit = [
+        AuditEntry::new("session.revoked", Actor::system(), context, now)
+            .target("user", user.id)
+            .concerning_user(user.id.as_uuid())
+            .details(serde_json::json!({"reason": "session_limit", "scope": "oldest", "kept": max}))
+            .emits(
+                "session.revoked",
+                serde_json::json!({"user_id": user.id.to_string(), "reason": "session_limit"}),
+            ),
+    ];
     let revoked = core
         .store
-        .trim_sessions(user.id, max, "session_limit", now)
+        .trim_sessions(user.id, max, "session_limit", now, &audit)
         .await?;
     publish_revoked_sessions(core, &revoked).await;
     Ok(())
+}
+
+/// How the user proved who they are, as audit details name it.
+fn method_name(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::Password => "password",
+        AuthMethod::MagicLink => "magic_link",
+        AuthMethod::Otp => "mfa",
+        AuthMethod::Passkey => "passkey",
+    }
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -153,6 +153,8 @@ pub struct NewSession {
 pub struct ClientContext {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
+    /// The request's id, stamped on the audit entries it causes.
+    pub request_id: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Sign-up (`POST /auth/signup`): a new account with a password, signed in at once.
 
+use crate::audit::{Actor, AuditEntry, RequestContext};
+use crate::auth::audit_events::context_of;
 use crate::auth::email::Email;
 use crate::auth::session_open::{open_session, OpenedSession};
 use crate::auth::sessions::ClientContext;
@@ -66,7 +68,8 @@ pub async fn sign_up(core: &Core, request: SignUp, client: &ClientContext) -> Re
         is_admin: false,
         created_at: core.clock.now(),
     };
-    let user = core.store.create_user(&new).await.map_err(taken)?;
+    let audit = [created_entry(&new, &context_of(client))];
+    let user = core.store.create_user(&new, &audit).await.map_err(taken)?;
     if core.auth.email_configured {
         crate::auth::email_verification::send_verification(core, &user).await?;
     }
@@ -74,6 +77,23 @@ pub async fn sign_up(core: &Core, request: SignUp, client: &ClientContext) -> Re
     metrics::counter!("janua_auth_attempts_total", "method" => "signup", "result" => "success")
         .increment(1);
     Ok(SignedUp { user, opened })
+}
+
+/// `user.created` (and its event) for an account about to be inserted, by its own holder.
+pub fn created_entry(new: &NewUser, context: &RequestContext) -> AuditEntry {
+    created_by(new, Actor::user(new.id, Some(new.email.as_str())), context)
+}
+
+/// `user.created` (and its event) for an account about to be inserted by `actor`.
+pub fn created_by(new: &NewUser, actor: Actor, context: &RequestContext) -> AuditEntry {
+    let data = serde_json::json!({"user_id": new.id.to_string(), "email": new.email.as_str()});
+    AuditEntry::new("user.created", actor, context, new.created_at)
+        .target("user", new.id)
+        .concerning_user(new.id.as_uuid())
+        .details(
+            serde_json::json!({"email_verified": new.email_verified, "is_admin": new.is_admin}),
+        )
+        .emits("user.created", data)
 }
 
 /// Unique violations on users become the API's `EMAIL_TAKEN` / `USERNAME_TAKEN`.

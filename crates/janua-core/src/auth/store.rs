@@ -1,10 +1,13 @@
 //! What accounts need from storage: users, lockouts, sessions with their refresh-token
-//! families, one-time tokens and the access-token deny list. Each method is one transaction.
+//! families, one-time tokens and the access-token deny list. Each method is one transaction;
+//! methods that change something take `audit: &[AuditEntry]` and write those entries (and their
+//! outbox events) in that same transaction.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::audit::AuditEntry;
 use crate::auth::avatars::Avatar;
 use crate::auth::sessions::{NewSession, Session};
 use crate::auth::users::{NewUser, ProfileUpdate, User, UserStatus};
@@ -101,17 +104,29 @@ pub struct UserQuery {
 pub trait AuthStore: Send + Sync {
     // --- users
     /// `Conflict { what }` names `users.email_normalized` or `users.username_normalized`.
-    async fn create_user(&self, user: &NewUser) -> Result<User>;
+    async fn create_user(&self, user: &NewUser, audit: &[AuditEntry]) -> Result<User>;
     async fn get_user(&self, id: UserId) -> Result<Option<User>>;
     async fn find_user_by_email(&self, email_normalized: &str) -> Result<Option<User>>;
     async fn find_user_by_username(&self, username_normalized: &str) -> Result<Option<User>>;
-    async fn set_password_hash(&self, id: UserId, hash: &str, at: DateTime<Utc>) -> Result<()>;
-    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<()>;
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &str,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()>;
+    async fn mark_email_verified(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()>;
     async fn update_profile(
         &self,
         id: UserId,
         update: &ProfileUpdate,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<User>;
     async fn set_profile_image(
         &self,
@@ -128,22 +143,40 @@ pub trait AuthStore: Send + Sync {
         data: &[u8],
         url: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()>;
     async fn get_avatar(&self, id: UserId) -> Result<Option<Avatar>>;
     /// Removes the avatar, if any, and clears `profile_image_url`, in one transaction;
     /// [`crate::error::Error::NotFound`] when no such user exists.
-    async fn delete_avatar(&self, id: UserId, at: DateTime<Utc>) -> Result<()>;
+    async fn delete_avatar(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()>;
     async fn set_user_status(
         &self,
         id: UserId,
         status: UserStatus,
         reason: Option<&str>,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()>;
-    async fn set_admin(&self, id: UserId, is_admin: bool, at: DateTime<Utc>) -> Result<()>;
+    async fn set_admin(
+        &self,
+        id: UserId,
+        is_admin: bool,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()>;
     /// Soft delete: status `deleted`, email rewritten to `deleted_{id}_{email}`, username and
     /// password cleared, avatar removed, every session revoked.
-    async fn soft_delete_user(&self, id: UserId, at: DateTime<Utc>) -> Result<()>;
+    async fn soft_delete_user(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()>;
     async fn list_users(&self, query: &UserQuery) -> Result<(Vec<User>, u64)>;
     async fn count_admins(&self) -> Result<u64>;
 
@@ -162,7 +195,7 @@ pub trait AuthStore: Send + Sync {
 
     // --- sessions
     /// Inserts the session and its first refresh token, and sets the user's `last_sign_in_at`.
-    async fn open_session(&self, session: &NewSession) -> Result<Session>;
+    async fn open_session(&self, session: &NewSession, audit: &[AuditEntry]) -> Result<Session>;
     async fn get_session(&self, id: SessionId) -> Result<Option<Session>>;
     /// The session whose cookie secret has this SHA-256 digest (revoked and expired included:
     /// the caller decides whether it is live).
@@ -170,24 +203,35 @@ pub trait AuthStore: Send + Sync {
     /// Sessions not revoked and not expired at `now`, newest first.
     async fn list_live_sessions(&self, user_id: UserId, now: DateTime<Utc>)
         -> Result<Vec<Session>>;
-    /// Revokes the session and its whole refresh family; false if it was already revoked.
-    async fn revoke_session(&self, id: SessionId, reason: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// Revokes the session and its whole refresh family; false if it was already revoked (the
+    /// audit entries are then not written: nothing changed).
+    async fn revoke_session(
+        &self,
+        id: SessionId,
+        reason: &str,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<bool>;
     /// Revokes the user's live sessions beyond the newest `keep` (with their refresh tokens) in
-    /// one transaction; returns the ids it revoked.
+    /// one transaction; returns the ids it revoked. The audit entries are written only when at
+    /// least one session was revoked.
     async fn trim_sessions(
         &self,
         user_id: UserId,
         keep: u32,
         reason: &str,
         now: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Vec<SessionId>>;
-    /// Revokes every live session of the user except `keep`; returns the revoked ids.
+    /// Revokes every live session of the user except `keep`; returns the revoked ids. The audit
+    /// entries are written only when at least one session was revoked.
     async fn revoke_user_sessions(
         &self,
         user_id: UserId,
         keep: Option<SessionId>,
         reason: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Vec<SessionId>>;
     async fn touch_session(
         &self,

@@ -96,6 +96,30 @@ pub struct ProfileUpdate {
     pub user_metadata: Option<Value>,
 }
 
+impl ProfileUpdate {
+    /// The names of the fields this update sets (for the audit entry; values are not logged).
+    pub fn field_names(&self) -> Vec<&'static str> {
+        let texts = [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+            ("display_name", &self.display_name),
+            ("bio", &self.bio),
+            ("phone_number", &self.phone_number),
+            ("timezone", &self.timezone),
+            ("locale", &self.locale),
+        ];
+        let mut names: Vec<&'static str> = texts
+            .iter()
+            .filter(|(_, value)| value.is_some())
+            .map(|(name, _)| *name)
+            .collect();
+        if self.user_metadata.is_some() {
+            names.push("user_metadata");
+        }
+        names
+    }
+}
+
 /// How the user proved who they are, for the `amr` claim (RFC 8176 values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {

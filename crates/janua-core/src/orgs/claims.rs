@@ -86,9 +86,18 @@ pub async fn apply(
             Ok(())
         }
         Err(error) => {
+            let now = core.clock.now();
+            let entry = crate::auth::audit_events::session_revoked(
+                user.id,
+                session,
+                "organization_refused",
+                crate::audit::Actor::system(),
+                &crate::audit::RequestContext::default(),
+                now,
+            );
             if core
                 .store
-                .revoke_session(session, "organization_refused", core.clock.now())
+                .revoke_session(session, "organization_refused", now, &[entry])
                 .await?
             {
                 crate::auth::revocation::publish_revoked_sessions(core, &[session]).await;

@@ -266,7 +266,7 @@ pub async fn accept(
                 prove_password(core, &user, request.password.as_deref()).await?;
                 (user, false)
             }
-            None => (create_invitee(core, email, &request).await?, true),
+            None => (create_invitee(core, email, &request, ctx).await?, true),
         },
     };
     let now = core.clock.now();
@@ -321,7 +321,12 @@ async fn prove_password(core: &Core, user: &User, password: Option<&str>) -> Res
     }
 }
 
-async fn create_invitee(core: &Core, email: Email, request: &Accept) -> Result<User> {
+async fn create_invitee(
+    core: &Core,
+    email: Email,
+    request: &Accept,
+    ctx: &RequestContext,
+) -> Result<User> {
     let password = request.password.as_deref().ok_or_else(|| {
         Error::Validation(vec![FieldError::new(
             "password",
@@ -344,7 +349,9 @@ async fn create_invitee(core: &Core, email: Email, request: &Accept) -> Result<U
         is_admin: false,
         created_at: core.clock.now(),
     };
-    core.store.create_user(&new).await.map_err(taken)
+    let audit = [crate::auth::sign_up::created_entry(&new, ctx)
+        .details(serde_json::json!({"email_verified": true, "via": "invitation"}))];
+    core.store.create_user(&new, &audit).await.map_err(taken)
 }
 
 /// An invitation and the caller's access to its organization, for routes that address the

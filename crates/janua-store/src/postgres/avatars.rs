@@ -1,11 +1,13 @@
 //! Avatars on PostgreSQL: the `user_avatars` table, kept in step with `users.profile_image_url`.
 
 use chrono::{DateTime, Utc};
+use janua_core::audit::AuditEntry;
 use janua_core::auth::avatars::Avatar;
 use janua_core::error::{Error, Result};
 use janua_core::ids::UserId;
 
 use super::PgStore;
+use crate::audit_rows;
 use crate::errors::from_sqlx;
 
 impl PgStore {
@@ -16,6 +18,7 @@ impl PgStore {
         data: &[u8],
         url: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
 
@@ -43,6 +46,7 @@ impl PgStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+        audit_rows::insert_pg(&mut tx, audit).await?;
         tx.commit().await.map_err(from_sqlx)
     }
 
@@ -62,7 +66,12 @@ impl PgStore {
         }))
     }
 
-    pub(super) async fn delete_avatar(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
+    pub(super) async fn delete_avatar(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         let done =
             sqlx::query("UPDATE users SET profile_image_url = NULL, updated_at = $2 WHERE id = $1")
@@ -79,6 +88,7 @@ impl PgStore {
             .execute(&mut *tx)
             .await
             .map_err(from_sqlx)?;
+        audit_rows::insert_pg(&mut tx, audit).await?;
         tx.commit().await.map_err(from_sqlx)
     }
 }

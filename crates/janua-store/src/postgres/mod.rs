@@ -5,6 +5,8 @@
 //! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED`.
+//! - `oauth`, `oauth_clients`, `oauth_flows`: the OAuth provider's clients, secrets, requests,
+//!   codes, grant sessions, consents and device codes.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `orgs`: organizations, members, invitations, custom roles, API keys, admin data (the
 //!   statements are shared: `orgs_sql`).
@@ -20,6 +22,9 @@ mod auth;
 mod avatars;
 mod jobs;
 mod lockouts;
+mod oauth;
+mod oauth_clients;
+mod oauth_flows;
 mod one_time_tokens;
 mod orgs;
 mod sessions;
@@ -27,6 +32,7 @@ mod settings;
 mod signing_keys;
 mod system;
 mod users;
+mod webhooks;
 
 use std::future::Future;
 use std::str::FromStr;

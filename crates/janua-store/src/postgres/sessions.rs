@@ -8,6 +8,7 @@
 //! session revoked meanwhile.
 
 use chrono::{DateTime, Utc};
+use janua_core::audit::AuditEntry;
 use janua_core::auth::sessions::{DeviceInfo, DeviceType, NewSession, Session};
 use janua_core::auth::store::{RefreshRotation, RefreshTokenRecord};
 use janua_core::error::{Error, Result};
@@ -16,9 +17,11 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
 use super::PgStore;
+use crate::audit_rows;
 use crate::errors::from_sqlx;
 
-const SESSION_COLUMNS: &str = "id, user_id, ip_address, user_agent, device_name, device_type, \
+pub(super) const SESSION_COLUMNS: &str =
+    "id, user_id, ip_address, user_agent, device_name, device_type, \
      browser, os, amr, auth_time, created_at, last_activity_at, expires_at, \
      absolute_expires_at, revoked_at, revoked_reason";
 
@@ -26,7 +29,7 @@ const REFRESH_TOKEN_COLUMNS: &str =
     "id, session_id, family_id, user_id, created_at, expires_at, used_at, revoked_at";
 
 #[derive(sqlx::FromRow)]
-struct SessionRow {
+pub(super) struct SessionRow {
     id: uuid::Uuid,
     user_id: uuid::Uuid,
     ip_address: Option<String>,
@@ -98,7 +101,11 @@ impl From<RefreshTokenRow> for RefreshTokenRecord {
 }
 
 impl PgStore {
-    pub(super) async fn open_session(&self, session: &NewSession) -> Result<Session> {
+    pub(super) async fn open_session(
+        &self,
+        session: &NewSession,
+        audit: &[AuditEntry],
+    ) -> Result<Session> {
         let family_id = uuid::Uuid::now_v7();
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         // The user row first: it waits for a concurrent soft delete, which then either sees
@@ -154,6 +161,7 @@ impl PgStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+        audit_rows::insert_pg(&mut tx, audit).await?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(row.into())
     }
@@ -206,6 +214,7 @@ impl PgStore {
         id: SessionId,
         reason: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<bool> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         let done = sqlx::query(
@@ -219,6 +228,9 @@ impl PgStore {
         .await
         .map_err(from_sqlx)?;
         revoke_refresh_tokens(&mut tx, &[id.as_uuid()], at).await?;
+        if done.rows_affected() > 0 {
+            audit_rows::insert_pg(&mut tx, audit).await?;
+        }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(done.rows_affected() > 0)
     }
@@ -229,6 +241,7 @@ impl PgStore {
         keep: u32,
         reason: &str,
         now: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Vec<SessionId>> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         let revoked: Vec<(uuid::Uuid,)> = sqlx::query_as(
@@ -247,6 +260,7 @@ impl PgStore {
         let ids: Vec<uuid::Uuid> = revoked.into_iter().map(|(id,)| id).collect();
         if !ids.is_empty() {
             revoke_refresh_tokens(&mut tx, &ids, now).await?;
+            audit_rows::insert_pg(&mut tx, audit).await?;
         }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(ids.into_iter().map(SessionId::from_uuid).collect())
@@ -258,6 +272,7 @@ impl PgStore {
         keep: Option<SessionId>,
         reason: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Vec<SessionId>> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         let revoked: Vec<(uuid::Uuid,)> = sqlx::query_as(
@@ -276,6 +291,9 @@ impl PgStore {
         .map_err(from_sqlx)?;
         let ids: Vec<uuid::Uuid> = revoked.into_iter().map(|(id,)| id).collect();
         revoke_refresh_tokens(&mut tx, &ids, at).await?;
+        if !ids.is_empty() {
+            audit_rows::insert_pg(&mut tx, audit).await?;
+        }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(ids.into_iter().map(SessionId::from_uuid).collect())
     }

@@ -2,6 +2,7 @@
 //! list). Reads use the primary, except the lag-tolerant admin list.
 
 use chrono::{DateTime, Utc};
+use janua_core::audit::AuditEntry;
 use janua_core::auth::store::UserQuery;
 use janua_core::auth::users::{NewUser, ProfileUpdate, User, UserStatus};
 use janua_core::error::{Error, Result};
@@ -13,6 +14,7 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
 use super::PgStore;
+use crate::audit_rows;
 use crate::deleting_needs_soft_delete;
 use crate::errors::from_sqlx;
 use crate::json::ensure_storable;
@@ -83,7 +85,10 @@ impl TryFrom<UserRow> for User {
 }
 
 impl PgStore {
-    pub(super) async fn create_user(&self, user: &NewUser) -> Result<User> {
+    /// The audit entries go in first, so a conflict on the user row rolls them back too.
+    pub(super) async fn create_user(&self, user: &NewUser, audit: &[AuditEntry]) -> Result<User> {
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
+        audit_rows::insert_pg(&mut tx, audit).await?;
         let sql = format!(
             "INSERT INTO users (id, email, email_normalized, email_verified, email_verified_at, \
              username, username_normalized, password_hash, password_changed_at, is_admin, \
@@ -105,9 +110,10 @@ impl PgStore {
             .bind(user.last_name.as_deref())
             .bind(user.locale.as_deref())
             .bind(user.created_at)
-            .fetch_one(self.primary())
+            .fetch_one(&mut *tx)
             .await
             .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
         row.try_into()
     }
 
@@ -150,10 +156,12 @@ impl PgStore {
         id: UserId,
         hash: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()> {
         let hash = hash.to_owned();
         self.update_user(
             id,
+            audit,
             "password_hash = $2, password_changed_at = $3, updated_at = $3",
             |q| q.bind(hash).bind(at),
         )
@@ -161,9 +169,15 @@ impl PgStore {
     }
 
     /// Keeps the first verification time when the email was verified already.
-    pub(super) async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
+    pub(super) async fn mark_email_verified(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()> {
         self.update_user(
             id,
+            audit,
             "email_verified = TRUE, email_verified_at = COALESCE(email_verified_at, $2), \
              updated_at = $2",
             |q| q.bind(at),
@@ -178,7 +192,7 @@ impl PgStore {
         at: DateTime<Utc>,
     ) -> Result<()> {
         let url = url.map(str::to_owned);
-        self.update_user(id, "profile_image_url = $2, updated_at = $3", |q| {
+        self.update_user(id, &[], "profile_image_url = $2, updated_at = $3", |q| {
             q.bind(url).bind(at)
         })
         .await
@@ -189,8 +203,9 @@ impl PgStore {
         id: UserId,
         is_admin: bool,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()> {
-        self.update_user(id, "is_admin = $2, updated_at = $3", |q| {
+        self.update_user(id, audit, "is_admin = $2, updated_at = $3", |q| {
             q.bind(is_admin).bind(at)
         })
         .await
@@ -201,18 +216,21 @@ impl PgStore {
     async fn update_user(
         &self,
         id: UserId,
+        audit: &[AuditEntry],
         set: &str,
         bind: impl for<'q> FnOnce(Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments>,
     ) -> Result<()> {
         let sql = format!("UPDATE users SET {set} WHERE id = $1");
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         let done = bind(sqlx::query(&sql).bind(id.as_uuid()))
-            .execute(self.primary())
+            .execute(&mut *tx)
             .await
             .map_err(from_sqlx)?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
-        Ok(())
+        audit_rows::insert_pg(&mut tx, audit).await?;
+        tx.commit().await.map_err(from_sqlx)
     }
 
     pub(super) async fn update_profile(
@@ -220,6 +238,7 @@ impl PgStore {
         id: UserId,
         update: &ProfileUpdate,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<User> {
         if let Some(metadata) = &update.user_metadata {
             ensure_storable("user_metadata", metadata)?;
@@ -249,13 +268,17 @@ impl PgStore {
         ] {
             query = query.bind(field.is_some()).bind(field.clone().flatten());
         }
+        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         let row = query
             .bind(update.user_metadata.as_ref().map(Json))
             .bind(at)
-            .fetch_optional(self.primary())
+            .fetch_optional(&mut *tx)
             .await
             .map_err(from_sqlx)?;
-        row.ok_or(Error::NotFound)?.try_into()
+        let user = row.ok_or(Error::NotFound)?.try_into()?;
+        audit_rows::insert_pg(&mut tx, audit).await?;
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(user)
     }
 
     pub(super) async fn set_user_status(
@@ -264,6 +287,7 @@ impl PgStore {
         status: UserStatus,
         reason: Option<&str>,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()> {
         if status == UserStatus::Deleted {
             return Err(deleting_needs_soft_delete());
@@ -273,6 +297,7 @@ impl PgStore {
         let reason = reason.map(str::to_owned);
         self.update_user(
             id,
+            audit,
             "status = $2, suspended_at = CASE WHEN $3 THEN $4 END, \
              suspended_reason = CASE WHEN $3 THEN $5 END, updated_at = $4",
             |q| {
@@ -285,7 +310,12 @@ impl PgStore {
         .await
     }
 
-    pub(super) async fn soft_delete_user(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
+    pub(super) async fn soft_delete_user(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()> {
         // Locks the user, then the sessions in id order, then their tokens: the order every
         // session-changing transaction follows (see `sessions.rs`).
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
@@ -330,6 +360,7 @@ impl PgStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+        audit_rows::insert_pg(&mut tx, audit).await?;
         tx.commit().await.map_err(from_sqlx)
     }
 

@@ -1,12 +1,14 @@
 //! Avatars on SQLite: the `user_avatars` table, kept in step with `users.profile_image_url`.
 
 use chrono::{DateTime, Utc};
+use janua_core::audit::AuditEntry;
 use janua_core::auth::avatars::Avatar;
 use janua_core::error::{Error, Result};
 use janua_core::ids::UserId;
 
 use super::codec::{decode_time, encode_time};
 use super::SqliteStore;
+use crate::audit_rows;
 use crate::errors::from_sqlx;
 
 impl SqliteStore {
@@ -17,6 +19,7 @@ impl SqliteStore {
         data: &[u8],
         url: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()> {
         let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
         let at = encode_time(at);
@@ -44,6 +47,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+        audit_rows::insert_sqlite(&mut tx, audit).await?;
         tx.commit().await.map_err(from_sqlx)
     }
 
@@ -65,7 +69,12 @@ impl SqliteStore {
         .transpose()
     }
 
-    pub(super) async fn delete_avatar(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
+    pub(super) async fn delete_avatar(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()> {
         let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
         let done =
             sqlx::query("UPDATE users SET profile_image_url = NULL, updated_at = ?2 WHERE id = ?1")
@@ -82,6 +91,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(from_sqlx)?;
+        audit_rows::insert_sqlite(&mut tx, audit).await?;
         tx.commit().await.map_err(from_sqlx)
     }
 }

@@ -6,6 +6,8 @@
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
 //! - `jobs`: the durable job queue (`jobs`), claims through the single writer.
+//! - `oauth`, `oauth_clients`, `oauth_flows`: the OAuth provider's clients, secrets, requests,
+//!   codes, grant sessions, consents and device codes.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `orgs`: organizations, members, invitations, custom roles, API keys, admin data (the
 //!   statements are shared: `orgs_sql`).
@@ -22,6 +24,9 @@ mod avatars;
 pub(crate) mod codec;
 mod jobs;
 mod lockouts;
+mod oauth;
+mod oauth_clients;
+mod oauth_flows;
 mod one_time_tokens;
 mod orgs;
 mod sessions;
@@ -29,6 +34,7 @@ mod settings;
 mod signing_keys;
 mod system;
 mod users;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -5,6 +5,7 @@
 //! or revocation cannot interleave with another writer's.
 
 use chrono::{DateTime, Utc};
+use janua_core::audit::AuditEntry;
 use janua_core::auth::sessions::{DeviceInfo, DeviceType, NewSession, Session};
 use janua_core::auth::store::{RefreshRotation, RefreshTokenRecord};
 use janua_core::error::{Error, Result};
@@ -14,9 +15,11 @@ use sqlx::{Sqlite, Transaction};
 use super::codec::{decode_json, decode_time, encode_json, encode_time};
 use super::users::decode_uuid;
 use super::SqliteStore;
+use crate::audit_rows;
 use crate::errors::from_sqlx;
 
-const SESSION_COLUMNS: &str = "id, user_id, ip_address, user_agent, device_name, device_type, \
+pub(super) const SESSION_COLUMNS: &str =
+    "id, user_id, ip_address, user_agent, device_name, device_type, \
      browser, os, amr, auth_time, created_at, last_activity_at, expires_at, \
      absolute_expires_at, revoked_at, revoked_reason";
 
@@ -24,7 +27,7 @@ const REFRESH_TOKEN_COLUMNS: &str =
     "id, session_id, family_id, user_id, created_at, expires_at, used_at, revoked_at";
 
 #[derive(sqlx::FromRow)]
-struct SessionRow {
+pub(super) struct SessionRow {
     id: String,
     user_id: String,
     ip_address: Option<String>,
@@ -101,7 +104,11 @@ impl TryFrom<RefreshTokenRow> for RefreshTokenRecord {
 }
 
 impl SqliteStore {
-    pub(super) async fn open_session(&self, session: &NewSession) -> Result<Session> {
+    pub(super) async fn open_session(
+        &self,
+        session: &NewSession,
+        audit: &[AuditEntry],
+    ) -> Result<Session> {
         let family_id = uuid::Uuid::now_v7().to_string();
         let created_at = encode_time(session.created_at);
         let amr = encode_json(&serde_json::json!(session.amr))?;
@@ -159,6 +166,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+        audit_rows::insert_sqlite(&mut tx, audit).await?;
         tx.commit().await.map_err(from_sqlx)?;
         row.try_into()
     }
@@ -211,6 +219,7 @@ impl SqliteStore {
         id: SessionId,
         reason: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<bool> {
         let at = encode_time(at);
         let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
@@ -225,6 +234,9 @@ impl SqliteStore {
         .await
         .map_err(from_sqlx)?;
         revoke_refresh_tokens(&mut tx, &serde_json::json!([id.to_string()]), &at).await?;
+        if done.rows_affected() > 0 {
+            audit_rows::insert_sqlite(&mut tx, audit).await?;
+        }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(done.rows_affected() > 0)
     }
@@ -235,6 +247,7 @@ impl SqliteStore {
         keep: u32,
         reason: &str,
         now: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Vec<SessionId>> {
         let now = encode_time(now);
         let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
@@ -254,6 +267,7 @@ impl SqliteStore {
         let ids: Vec<String> = revoked.into_iter().map(|(id,)| id).collect();
         if !ids.is_empty() {
             revoke_refresh_tokens(&mut tx, &serde_json::json!(ids), &now).await?;
+            audit_rows::insert_sqlite(&mut tx, audit).await?;
         }
         tx.commit().await.map_err(from_sqlx)?;
         ids.iter()
@@ -270,6 +284,7 @@ impl SqliteStore {
         keep: Option<SessionId>,
         reason: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Vec<SessionId>> {
         let at = encode_time(at);
         let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
@@ -287,6 +302,9 @@ impl SqliteStore {
         .map_err(from_sqlx)?;
         let ids: Vec<String> = revoked.into_iter().map(|(id,)| id).collect();
         revoke_refresh_tokens(&mut tx, &serde_json::json!(ids), &at).await?;
+        if !ids.is_empty() {
+            audit_rows::insert_sqlite(&mut tx, audit).await?;
+        }
         tx.commit().await.map_err(from_sqlx)?;
         ids.iter()
             .map(|id| decode_uuid(id).map(SessionId::from_uuid))

@@ -1,6 +1,7 @@
 //! Users on SQLite: the `users` table (accounts, profiles, status, soft delete, the admin list).
 
 use chrono::{DateTime, Utc};
+use janua_core::audit::AuditEntry;
 use janua_core::auth::store::UserQuery;
 use janua_core::auth::users::{NewUser, ProfileUpdate, User, UserStatus};
 use janua_core::error::{Error, Result};
@@ -9,6 +10,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::codec::{decode_json, decode_time, encode_json, encode_time};
 use super::SqliteStore;
+use crate::audit_rows;
 use crate::deleting_needs_soft_delete;
 use crate::errors::from_sqlx;
 use crate::json::ensure_storable;
@@ -88,7 +90,10 @@ pub(super) fn decode_uuid(stored: &str) -> Result<uuid::Uuid> {
 }
 
 impl SqliteStore {
-    pub(super) async fn create_user(&self, user: &NewUser) -> Result<User> {
+    /// The audit entries go in first, so a conflict on the user row rolls them back too.
+    pub(super) async fn create_user(&self, user: &NewUser, audit: &[AuditEntry]) -> Result<User> {
+        let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
+        audit_rows::insert_sqlite(&mut tx, audit).await?;
         let sql = format!(
             "INSERT INTO users (id, email, email_normalized, email_verified, email_verified_at, \
              username, username_normalized, password_hash, password_changed_at, is_admin, \
@@ -110,9 +115,10 @@ impl SqliteStore {
             .bind(user.last_name.as_deref())
             .bind(user.locale.as_deref())
             .bind(encode_time(user.created_at))
-            .fetch_one(self.writer())
+            .fetch_one(&mut *tx)
             .await
             .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
         row.try_into()
     }
 
@@ -138,10 +144,12 @@ impl SqliteStore {
         id: UserId,
         hash: &str,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()> {
         let hash = hash.to_owned();
         self.update_user(
             id,
+            audit,
             "password_hash = ?2, password_changed_at = ?3, updated_at = ?3",
             |q| q.bind(hash).bind(encode_time(at)),
         )
@@ -149,9 +157,15 @@ impl SqliteStore {
     }
 
     /// Keeps the first verification time when the email was verified already.
-    pub(super) async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
+    pub(super) async fn mark_email_verified(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()> {
         self.update_user(
             id,
+            audit,
             "email_verified = 1, email_verified_at = COALESCE(email_verified_at, ?2), \
              updated_at = ?2",
             |q| q.bind(encode_time(at)),
@@ -166,7 +180,7 @@ impl SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<()> {
         let url = url.map(str::to_owned);
-        self.update_user(id, "profile_image_url = ?2, updated_at = ?3", |q| {
+        self.update_user(id, &[], "profile_image_url = ?2, updated_at = ?3", |q| {
             q.bind(url).bind(encode_time(at))
         })
         .await
@@ -177,8 +191,9 @@ impl SqliteStore {
         id: UserId,
         is_admin: bool,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()> {
-        self.update_user(id, "is_admin = ?2, updated_at = ?3", |q| {
+        self.update_user(id, audit, "is_admin = ?2, updated_at = ?3", |q| {
             q.bind(is_admin).bind(encode_time(at))
         })
         .await
@@ -200,6 +215,7 @@ impl SqliteStore {
     async fn update_user(
         &self,
         id: UserId,
+        audit: &[AuditEntry],
         set: &str,
         bind: impl for<'q> FnOnce(
             sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
@@ -207,14 +223,16 @@ impl SqliteStore {
             -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     ) -> Result<()> {
         let sql = format!("UPDATE users SET {set} WHERE id = ?1");
+        let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
         let done = bind(sqlx::query(&sql).bind(id.to_string()))
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await
             .map_err(from_sqlx)?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
-        Ok(())
+        audit_rows::insert_sqlite(&mut tx, audit).await?;
+        tx.commit().await.map_err(from_sqlx)
     }
 
     pub(super) async fn update_profile(
@@ -222,6 +240,7 @@ impl SqliteStore {
         id: UserId,
         update: &ProfileUpdate,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<User> {
         if let Some(metadata) = &update.user_metadata {
             ensure_storable("user_metadata", metadata)?;
@@ -252,13 +271,17 @@ impl SqliteStore {
         ] {
             query = query.bind(field.is_some()).bind(field.clone().flatten());
         }
+        let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
         let row = query
             .bind(metadata)
             .bind(encode_time(at))
-            .fetch_optional(self.writer())
+            .fetch_optional(&mut *tx)
             .await
             .map_err(from_sqlx)?;
-        row.ok_or(Error::NotFound)?.try_into()
+        let user = row.ok_or(Error::NotFound)?.try_into()?;
+        audit_rows::insert_sqlite(&mut tx, audit).await?;
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(user)
     }
 
     pub(super) async fn set_user_status(
@@ -267,6 +290,7 @@ impl SqliteStore {
         status: UserStatus,
         reason: Option<&str>,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<()> {
         if status == UserStatus::Deleted {
             return Err(deleting_needs_soft_delete());
@@ -275,6 +299,7 @@ impl SqliteStore {
         let suspended = status == UserStatus::Suspended;
         self.update_user(
             id,
+            audit,
             "status = ?2, suspended_at = CASE WHEN ?3 THEN ?4 END, \
              suspended_reason = CASE WHEN ?3 THEN ?5 END, updated_at = ?4",
             |q| {
@@ -287,7 +312,12 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn soft_delete_user(&self, id: UserId, at: DateTime<Utc>) -> Result<()> {
+    pub(super) async fn soft_delete_user(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+        audit: &[AuditEntry],
+    ) -> Result<()> {
         let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
         let at = encode_time(at);
         // Already-deleted accounts keep their rewritten email (no second prefix).
@@ -330,6 +360,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+        audit_rows::insert_sqlite(&mut tx, audit).await?;
         tx.commit().await.map_err(from_sqlx)
     }
 

@@ -40,7 +40,7 @@ pub fn with_username(user: NewUser, username: &str) -> NewUser {
 }
 
 pub async fn create_user(store: &Arc<dyn Store>, email: &str) -> User {
-    store.create_user(&new_user(email)).await.unwrap()
+    store.create_user(&new_user(email), &[]).await.unwrap()
 }
 
 /// A session opened at `at(created)`, sliding for a day, absolute for thirty.

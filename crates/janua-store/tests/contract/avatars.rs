@@ -22,7 +22,14 @@ async fn an_uploaded_avatar_reads_back_byte_for_byte_and_sets_the_profile_image_
 
         let data = binary_picture();
         store
-            .put_avatar(user.id, "image/png", &data, "https://id.test/a?v=1", at(5))
+            .put_avatar(
+                user.id,
+                "image/png",
+                &data,
+                "https://id.test/a?v=1",
+                at(5),
+                &[],
+            )
             .await
             .unwrap();
         let avatar = store.get_avatar(user.id).await.unwrap().unwrap();
@@ -50,6 +57,7 @@ async fn a_second_upload_replaces_the_first() {
                 b"first",
                 "https://id.test/b?v=1",
                 at(1),
+                &[],
             )
             .await
             .unwrap();
@@ -60,6 +68,7 @@ async fn a_second_upload_replaces_the_first() {
                 b"second",
                 "https://id.test/b?v=2",
                 at(2),
+                &[],
             )
             .await
             .unwrap();
@@ -94,11 +103,12 @@ async fn deleting_the_avatar_removes_it_and_clears_the_url_even_when_there_was_n
                     b"\xff\xd8\xff",
                     "https://id.test/c",
                     at(1),
+                    &[],
                 )
                 .await
                 .unwrap();
         }
-        store.delete_avatar(user.id, at(3)).await.unwrap();
+        store.delete_avatar(user.id, at(3), &[]).await.unwrap();
         assert_eq!(store.get_avatar(user.id).await.unwrap(), None);
         let read = store.get_user(user.id).await.unwrap().unwrap();
         assert_eq!((read.profile_image_url, read.updated_at), (None, at(3)));
@@ -110,7 +120,7 @@ async fn deleting_the_avatar_removes_it_and_clears_the_url_even_when_there_was_n
             .set_profile_image(user.id, Some("https://social.test/pic"), at(4))
             .await
             .unwrap();
-        store.delete_avatar(user.id, at(5)).await.unwrap();
+        store.delete_avatar(user.id, at(5), &[]).await.unwrap();
         let read = store.get_user(user.id).await.unwrap().unwrap();
         assert_eq!(read.profile_image_url, None);
     })
@@ -123,12 +133,12 @@ async fn avatars_of_unknown_users_are_not_found() {
         let nobody = UserId::new();
         assert!(matches!(
             store
-                .put_avatar(nobody, "image/png", b"x", "https://id.test/n", at(1))
+                .put_avatar(nobody, "image/png", b"x", "https://id.test/n", at(1), &[])
                 .await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            store.delete_avatar(nobody, at(1)).await,
+            store.delete_avatar(nobody, at(1), &[]).await,
             Err(Error::NotFound)
         ));
         assert_eq!(store.get_avatar(nobody).await.unwrap(), None);
@@ -141,10 +151,17 @@ async fn soft_delete_takes_the_avatar_away() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "eve@example.com").await;
         store
-            .put_avatar(user.id, "image/png", b"png", "https://id.test/e", at(1))
+            .put_avatar(
+                user.id,
+                "image/png",
+                b"png",
+                "https://id.test/e",
+                at(1),
+                &[],
+            )
             .await
             .unwrap();
-        store.soft_delete_user(user.id, at(2)).await.unwrap();
+        store.soft_delete_user(user.id, at(2), &[]).await.unwrap();
         assert_eq!(store.get_avatar(user.id).await.unwrap(), None);
         let read = store.get_user(user.id).await.unwrap().unwrap();
         assert_eq!(read.profile_image_url, None);

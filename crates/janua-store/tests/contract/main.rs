@@ -6,11 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod audit;
 mod avatars;
 mod backend;
 mod connect;
 mod jobs;
 mod lockouts;
+mod oauth;
 mod one_time_tokens;
 mod orgs;
 mod replicas;
@@ -20,3 +22,4 @@ mod settings;
 mod signing_keys;
 mod system;
 mod users;
+mod webhooks;

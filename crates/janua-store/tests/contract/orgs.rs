@@ -405,7 +405,10 @@ async fn cors_origins_are_unique_and_stats_count_the_platform() {
             ),
             (1, 1, 1)
         );
-        store.set_email_verified(ada.id, true, at(1)).await.unwrap();
+        store
+            .set_email_verified(ada.id, true, at(1), &[])
+            .await
+            .unwrap();
         assert!(
             store
                 .get_user(ada.id)

@@ -37,7 +37,7 @@ async fn lag_tolerant_reads_survive_a_replica_that_does_not_answer() {
         };
         let store = janua_store::connect(&config).await.unwrap();
         let user = store
-            .create_user(&new_user("replica@example.com"))
+            .create_user(&new_user("replica@example.com"), &[])
             .await
             .unwrap();
 

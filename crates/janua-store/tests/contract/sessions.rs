@@ -28,7 +28,7 @@ async fn opening_a_session_stores_it_with_its_first_refresh_token_and_sets_last_
     for_each_backend(|store| async move {
         let user = create_user(&store, "ivy@example.com").await;
         let new = new_session(user.id, "first-hash", 100);
-        let session = store.open_session(&new).await.unwrap();
+        let session = store.open_session(&new, &[]).await.unwrap();
         assert_eq!((session.id, session.user_id), (new.id, user.id));
         assert_eq!(session.ip_address, new.ip_address);
         assert_eq!(session.user_agent, new.user_agent);
@@ -76,11 +76,11 @@ async fn each_session_is_its_own_refresh_family() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "jon@example.com").await;
         store
-            .open_session(&new_session(user.id, "a", 0))
+            .open_session(&new_session(user.id, "a", 0), &[])
             .await
             .unwrap();
         store
-            .open_session(&new_session(user.id, "b", 1))
+            .open_session(&new_session(user.id, "b", 1), &[])
             .await
             .unwrap();
         let a = store.find_refresh_token("a").await.unwrap().unwrap();
@@ -94,18 +94,18 @@ async fn each_session_is_its_own_refresh_family() {
 async fn a_session_for_an_unknown_user_is_not_found_and_a_reused_refresh_hash_is_a_conflict() {
     for_each_backend(|store| async move {
         let error = store
-            .open_session(&new_session(UserId::new(), "h", 0))
+            .open_session(&new_session(UserId::new(), "h", 0), &[])
             .await
             .unwrap_err();
         assert!(matches!(error, Error::NotFound), "{error:?}");
 
         let user = create_user(&store, "kim@example.com").await;
         store
-            .open_session(&new_session(user.id, "same", 0))
+            .open_session(&new_session(user.id, "same", 0), &[])
             .await
             .unwrap();
         let duplicate = new_session(user.id, "same", 1);
-        let error = store.open_session(&duplicate).await.unwrap_err();
+        let error = store.open_session(&duplicate, &[]).await.unwrap_err();
         assert!(
             matches!(&error, Error::Conflict { what } if what == "refresh_tokens.token_hash"),
             "{error:?}"
@@ -122,9 +122,9 @@ async fn a_browser_session_is_found_by_its_cookie_secret_hash_revoked_or_not() {
         let user = create_user(&store, "cora@example.com").await;
         let mut new = new_session(user.id, "cookie-refresh", 10);
         new.cookie_secret_hash = Some("cookie-digest".to_owned());
-        let opened = store.open_session(&new).await.unwrap();
+        let opened = store.open_session(&new, &[]).await.unwrap();
         let tokens_only = new_session(user.id, "token-refresh", 11);
-        store.open_session(&tokens_only).await.unwrap();
+        store.open_session(&tokens_only, &[]).await.unwrap();
 
         let found = store
             .find_session_by_secret_hash("cookie-digest")
@@ -137,7 +137,7 @@ async fn a_browser_session_is_found_by_its_cookie_secret_hash_revoked_or_not() {
         );
 
         store
-            .revoke_session(new.id, "sign_out", at(20))
+            .revoke_session(new.id, "sign_out", at(20), &[])
             .await
             .unwrap();
         let revoked = store
@@ -156,10 +156,10 @@ async fn a_cookie_secret_hash_belongs_to_one_session_only() {
         let user = create_user(&store, "dara@example.com").await;
         let mut first = new_session(user.id, "r1", 0);
         first.cookie_secret_hash = Some("same-digest".to_owned());
-        store.open_session(&first).await.unwrap();
+        store.open_session(&first, &[]).await.unwrap();
         let mut second = new_session(user.id, "r2", 1);
         second.cookie_secret_hash = Some("same-digest".to_owned());
-        let err = store.open_session(&second).await.unwrap_err();
+        let err = store.open_session(&second, &[]).await.unwrap_err();
         assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
     })
     .await;
@@ -171,29 +171,29 @@ async fn live_sessions_leave_out_revoked_and_expired_ones_and_come_newest_first(
         let user = create_user(&store, "lea@example.com").await;
         let other = create_user(&store, "max@example.com").await;
         let older = store
-            .open_session(&new_session(user.id, "1", 0))
+            .open_session(&new_session(user.id, "1", 0), &[])
             .await
             .unwrap();
         let newer = store
-            .open_session(&new_session(user.id, "2", 10))
+            .open_session(&new_session(user.id, "2", 10), &[])
             .await
             .unwrap();
         let revoked = store
-            .open_session(&new_session(user.id, "3", 20))
+            .open_session(&new_session(user.id, "3", 20), &[])
             .await
             .unwrap();
         store
-            .revoke_session(revoked.id, "signout", at(30))
+            .revoke_session(revoked.id, "signout", at(30), &[])
             .await
             .unwrap();
         let mut short = new_session(user.id, "4", 5);
         short.expires_at = at(40);
-        store.open_session(&short).await.unwrap();
+        store.open_session(&short, &[]).await.unwrap();
         let mut capped = new_session(user.id, "5", 6);
         capped.absolute_expires_at = at(40);
-        store.open_session(&capped).await.unwrap();
+        store.open_session(&capped, &[]).await.unwrap();
         store
-            .open_session(&new_session(other.id, "6", 7))
+            .open_session(&new_session(other.id, "6", 7), &[])
             .await
             .unwrap();
 
@@ -214,7 +214,7 @@ async fn revoking_a_session_revokes_its_whole_family_and_says_whether_it_changed
     for_each_backend(|store| async move {
         let user = create_user(&store, "ned@example.com").await;
         let session = store
-            .open_session(&new_session(user.id, "g0", 0))
+            .open_session(&new_session(user.id, "g0", 0), &[])
             .await
             .unwrap();
         let g0 = store.find_refresh_token("g0").await.unwrap().unwrap();
@@ -223,12 +223,12 @@ async fn revoking_a_session_revokes_its_whole_family_and_says_whether_it_changed
             .await
             .unwrap());
         let keep = store
-            .open_session(&new_session(user.id, "other", 1))
+            .open_session(&new_session(user.id, "other", 1), &[])
             .await
             .unwrap();
 
         assert!(store
-            .revoke_session(session.id, "signout", at(20))
+            .revoke_session(session.id, "signout", at(20), &[])
             .await
             .unwrap());
         let read = store.get_session(session.id).await.unwrap().unwrap();
@@ -246,7 +246,7 @@ async fn revoking_a_session_revokes_its_whole_family_and_says_whether_it_changed
 
         // A second revocation changes nothing, not even the time or reason.
         assert!(!store
-            .revoke_session(session.id, "again", at(30))
+            .revoke_session(session.id, "again", at(30), &[])
             .await
             .unwrap());
         let read = store.get_session(session.id).await.unwrap().unwrap();
@@ -255,7 +255,7 @@ async fn revoking_a_session_revokes_its_whole_family_and_says_whether_it_changed
             (Some(at(20)), Some("signout"))
         );
         assert!(!store
-            .revoke_session(SessionId::new(), "x", at(30))
+            .revoke_session(SessionId::new(), "x", at(30), &[])
             .await
             .unwrap());
 
@@ -280,27 +280,27 @@ async fn revoking_a_users_sessions_spares_the_kept_one_and_returns_the_revoked_i
         let user = create_user(&store, "ola@example.com").await;
         let other = create_user(&store, "pat@example.com").await;
         let current = store
-            .open_session(&new_session(user.id, "c", 0))
+            .open_session(&new_session(user.id, "c", 0), &[])
             .await
             .unwrap();
         let a = store
-            .open_session(&new_session(user.id, "a", 1))
+            .open_session(&new_session(user.id, "a", 1), &[])
             .await
             .unwrap();
         let b = store
-            .open_session(&new_session(user.id, "b", 2))
+            .open_session(&new_session(user.id, "b", 2), &[])
             .await
             .unwrap();
         let mut expired = new_session(user.id, "e", 3);
         expired.expires_at = at(50);
-        let expired = store.open_session(&expired).await.unwrap();
+        let expired = store.open_session(&expired, &[]).await.unwrap();
         let theirs = store
-            .open_session(&new_session(other.id, "t", 4))
+            .open_session(&new_session(other.id, "t", 4), &[])
             .await
             .unwrap();
 
         let mut revoked = store
-            .revoke_user_sessions(user.id, Some(current.id), "password_changed", at(60))
+            .revoke_user_sessions(user.id, Some(current.id), "password_changed", at(60), &[])
             .await
             .unwrap();
         revoked.sort();
@@ -330,12 +330,12 @@ async fn revoking_a_users_sessions_spares_the_kept_one_and_returns_the_revoked_i
         }
 
         let rest = store
-            .revoke_user_sessions(user.id, None, "password_reset", at(61))
+            .revoke_user_sessions(user.id, None, "password_reset", at(61), &[])
             .await
             .unwrap();
         assert_eq!(rest, vec![current.id]);
         assert!(store
-            .revoke_user_sessions(user.id, None, "password_reset", at(62))
+            .revoke_user_sessions(user.id, None, "password_reset", at(62), &[])
             .await
             .unwrap()
             .is_empty());
@@ -351,21 +351,21 @@ async fn trimming_keeps_the_newest_live_sessions_and_revokes_the_rest_with_their
         let mut opened = Vec::new();
         for (n, hash) in ["s0", "s1", "s2", "s3"].into_iter().enumerate() {
             let session = store
-                .open_session(&new_session(user.id, hash, n as i64))
+                .open_session(&new_session(user.id, hash, n as i64), &[])
                 .await
                 .unwrap();
             opened.push(session.id);
         }
         let mut expired = new_session(user.id, "old", 5);
         expired.expires_at = at(50);
-        let expired = store.open_session(&expired).await.unwrap();
+        let expired = store.open_session(&expired, &[]).await.unwrap();
         let theirs = store
-            .open_session(&new_session(other.id, "theirs", 6))
+            .open_session(&new_session(other.id, "theirs", 6), &[])
             .await
             .unwrap();
 
         let mut trimmed = store
-            .trim_sessions(user.id, 2, "session_limit", at(60))
+            .trim_sessions(user.id, 2, "session_limit", at(60), &[])
             .await
             .unwrap();
         trimmed.sort();
@@ -394,7 +394,7 @@ async fn trimming_keeps_the_newest_live_sessions_and_revokes_the_rest_with_their
             );
         }
         assert!(store
-            .trim_sessions(user.id, 2, "session_limit", at(61))
+            .trim_sessions(user.id, 2, "session_limit", at(61), &[])
             .await
             .unwrap()
             .is_empty());
@@ -407,7 +407,7 @@ async fn touching_a_session_slides_its_expiry_and_an_unknown_one_is_not_found() 
     for_each_backend(|store| async move {
         let user = create_user(&store, "quin@example.com").await;
         let session = store
-            .open_session(&new_session(user.id, "h", 0))
+            .open_session(&new_session(user.id, "h", 0), &[])
             .await
             .unwrap();
         store
@@ -431,7 +431,7 @@ async fn rotating_a_refresh_token_marks_it_used_adds_its_successor_and_slides_th
     for_each_backend(|store| async move {
         let user = create_user(&store, "ray@example.com").await;
         let session = store
-            .open_session(&new_session(user.id, "r0", 0))
+            .open_session(&new_session(user.id, "r0", 0), &[])
             .await
             .unwrap();
         let r0 = store.find_refresh_token("r0").await.unwrap().unwrap();
@@ -478,7 +478,7 @@ async fn concurrent_rotations_of_one_refresh_token_succeed_exactly_once() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "sam@example.com").await;
         store
-            .open_session(&new_session(user.id, "race-0", 0))
+            .open_session(&new_session(user.id, "race-0", 0), &[])
             .await
             .unwrap();
         let used = store.find_refresh_token("race-0").await.unwrap().unwrap();
@@ -521,7 +521,7 @@ async fn a_rotation_racing_a_revocation_never_leaves_a_live_token_in_the_revoked
             let first = format!("round-{round}-0");
             let next = format!("round-{round}-1");
             let session = store
-                .open_session(&new_session(user.id, &first, round))
+                .open_session(&new_session(user.id, &first, round), &[])
                 .await
                 .unwrap();
             let used = store.find_refresh_token(&first).await.unwrap().unwrap();
@@ -534,7 +534,7 @@ async fn a_rotation_racing_a_revocation_never_leaves_a_live_token_in_the_revoked
                 let store = store.clone();
                 tokio::spawn(async move {
                     store
-                        .revoke_session(session.id, "signout", at(round + 1))
+                        .revoke_session(session.id, "signout", at(round + 1), &[])
                         .await
                         .unwrap()
                 })

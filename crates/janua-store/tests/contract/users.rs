@@ -21,7 +21,7 @@ async fn a_created_user_reads_back_by_id_normalised_email_and_normalised_usernam
             email_verified: true,
             ..with_username(new_user("Alice.Smith@Example.com"), "Alice_01")
         };
-        let created = store.create_user(&new).await.unwrap();
+        let created = store.create_user(&new, &[]).await.unwrap();
         assert_eq!(created.id, new.id);
         assert_eq!(created.email, "Alice.Smith@example.com");
         assert_eq!(created.username.as_deref(), Some("Alice_01"));
@@ -62,7 +62,7 @@ async fn a_second_account_with_the_same_normalised_email_is_a_conflict_on_email_
     for_each_backend(|store| async move {
         create_user(&store, "bob@example.com").await;
         let error = store
-            .create_user(&new_user("BOB@example.com"))
+            .create_user(&new_user("BOB@example.com"), &[])
             .await
             .unwrap_err();
         assert!(
@@ -77,11 +77,11 @@ async fn a_second_account_with_the_same_normalised_email_is_a_conflict_on_email_
 async fn a_second_account_with_the_same_username_is_a_conflict_on_username_normalized() {
     for_each_backend(|store| async move {
         store
-            .create_user(&with_username(new_user("a@example.com"), "Carol"))
+            .create_user(&with_username(new_user("a@example.com"), "Carol"), &[])
             .await
             .unwrap();
         let error = store
-            .create_user(&with_username(new_user("b@example.com"), "carol"))
+            .create_user(&with_username(new_user("b@example.com"), "carol"), &[])
             .await
             .unwrap_err();
         assert!(
@@ -97,17 +97,20 @@ async fn password_email_verification_admin_flag_image_and_status_are_stored() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "dan@example.com").await;
         store
-            .set_password_hash(user.id, "new-hash", at(10))
+            .set_password_hash(user.id, "new-hash", at(10), &[])
             .await
             .unwrap();
-        store.mark_email_verified(user.id, at(20)).await.unwrap();
-        store.set_admin(user.id, true, at(30)).await.unwrap();
+        store
+            .mark_email_verified(user.id, at(20), &[])
+            .await
+            .unwrap();
+        store.set_admin(user.id, true, at(30), &[]).await.unwrap();
         store
             .set_profile_image(user.id, Some("/api/v1/users/x/avatar"), at(40))
             .await
             .unwrap();
         store
-            .set_user_status(user.id, UserStatus::Suspended, Some("abuse"), at(50))
+            .set_user_status(user.id, UserStatus::Suspended, Some("abuse"), at(50), &[])
             .await
             .unwrap();
 
@@ -126,7 +129,7 @@ async fn password_email_verification_admin_flag_image_and_status_are_stored() {
             .await
             .unwrap();
         store
-            .set_user_status(user.id, UserStatus::Active, None, at(60))
+            .set_user_status(user.id, UserStatus::Active, None, at(60), &[])
             .await
             .unwrap();
         let read = store.get_user(user.id).await.unwrap().unwrap();
@@ -141,16 +144,16 @@ async fn updates_of_an_unknown_user_are_not_found() {
     for_each_backend(|store| async move {
         let nobody = UserId::new();
         let results = [
-            store.set_password_hash(nobody, "h", at(0)).await,
-            store.mark_email_verified(nobody, at(0)).await,
-            store.set_admin(nobody, true, at(0)).await,
+            store.set_password_hash(nobody, "h", at(0), &[]).await,
+            store.mark_email_verified(nobody, at(0), &[]).await,
+            store.set_admin(nobody, true, at(0), &[]).await,
             store.set_profile_image(nobody, None, at(0)).await,
             store
-                .set_user_status(nobody, UserStatus::Inactive, None, at(0))
+                .set_user_status(nobody, UserStatus::Inactive, None, at(0), &[])
                 .await,
-            store.soft_delete_user(nobody, at(0)).await,
+            store.soft_delete_user(nobody, at(0), &[]).await,
             store
-                .update_profile(nobody, &ProfileUpdate::default(), at(0))
+                .update_profile(nobody, &ProfileUpdate::default(), at(0), &[])
                 .await
                 .map(|_| ()),
         ];
@@ -166,7 +169,7 @@ async fn the_deleted_status_can_only_be_reached_through_soft_delete() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "erin@example.com").await;
         let error = store
-            .set_user_status(user.id, UserStatus::Deleted, None, at(1))
+            .set_user_status(user.id, UserStatus::Deleted, None, at(1), &[])
             .await
             .unwrap_err();
         assert!(matches!(error, Error::Validation(_)), "{error:?}");
@@ -180,12 +183,15 @@ async fn the_deleted_status_can_only_be_reached_through_soft_delete() {
 async fn a_profile_update_changes_only_the_given_fields_and_some_none_clears_one() {
     for_each_backend(|store| async move {
         let user = store
-            .create_user(&NewUser {
-                first_name: Some("Fay".to_owned()),
-                last_name: Some("Old".to_owned()),
-                locale: Some("fr".to_owned()),
-                ..new_user("fay@example.com")
-            })
+            .create_user(
+                &NewUser {
+                    first_name: Some("Fay".to_owned()),
+                    last_name: Some("Old".to_owned()),
+                    locale: Some("fr".to_owned()),
+                    ..new_user("fay@example.com")
+                },
+                &[],
+            )
             .await
             .unwrap();
         let update = ProfileUpdate {
@@ -198,7 +204,10 @@ async fn a_profile_update_changes_only_the_given_fields_and_some_none_clears_one
             user_metadata: Some(json!({"theme": "dark", "n": [1, 2]})),
             ..ProfileUpdate::default()
         };
-        let updated = store.update_profile(user.id, &update, at(5)).await.unwrap();
+        let updated = store
+            .update_profile(user.id, &update, at(5), &[])
+            .await
+            .unwrap();
         assert_eq!(updated.first_name.as_deref(), Some("Fay"));
         assert_eq!(updated.last_name.as_deref(), Some("New"));
         assert_eq!(updated.display_name.as_deref(), Some("Fay N."));
@@ -214,7 +223,7 @@ async fn a_profile_update_changes_only_the_given_fields_and_some_none_clears_one
         );
 
         let nothing = store
-            .update_profile(user.id, &ProfileUpdate::default(), at(9))
+            .update_profile(user.id, &ProfileUpdate::default(), at(9), &[])
             .await
             .unwrap();
         assert_eq!(nothing.user_metadata, updated.user_metadata);
@@ -233,7 +242,7 @@ async fn user_metadata_containing_nul_is_refused_on_every_backend() {
             ..ProfileUpdate::default()
         };
         let error = store
-            .update_profile(user.id, &update, at(1))
+            .update_profile(user.id, &update, at(1), &[])
             .await
             .unwrap_err();
         assert!(matches!(error, Error::Validation(_)), "{error:?}");
@@ -245,19 +254,19 @@ async fn user_metadata_containing_nul_is_refused_on_every_backend() {
 async fn soft_delete_frees_the_email_clears_credentials_and_revokes_every_session() {
     for_each_backend(|store| async move {
         let user = store
-            .create_user(&with_username(new_user("Hal@example.com"), "hal"))
+            .create_user(&with_username(new_user("Hal@example.com"), "hal"), &[])
             .await
             .unwrap();
         let first = store
-            .open_session(&new_session(user.id, "hash-1", 1))
+            .open_session(&new_session(user.id, "hash-1", 1), &[])
             .await
             .unwrap();
         let second = store
-            .open_session(&new_session(user.id, "hash-2", 2))
+            .open_session(&new_session(user.id, "hash-2", 2), &[])
             .await
             .unwrap();
 
-        store.soft_delete_user(user.id, at(10)).await.unwrap();
+        store.soft_delete_user(user.id, at(10), &[]).await.unwrap();
         let deleted = store.get_user(user.id).await.unwrap().unwrap();
         assert_eq!(deleted.status, UserStatus::Deleted);
         assert_eq!(
@@ -293,17 +302,17 @@ async fn soft_delete_frees_the_email_clears_credentials_and_revokes_every_sessio
             None
         );
         let again = store
-            .create_user(&with_username(new_user("hal@example.com"), "HAL"))
+            .create_user(&with_username(new_user("hal@example.com"), "HAL"), &[])
             .await
             .unwrap();
         assert_ne!(again.id, user.id);
 
         // Deleting again changes nothing, and a deleted account opens no session.
-        store.soft_delete_user(user.id, at(20)).await.unwrap();
+        store.soft_delete_user(user.id, at(20), &[]).await.unwrap();
         let still = store.get_user(user.id).await.unwrap().unwrap();
         assert_eq!(still.email, deleted.email);
         let error = store
-            .open_session(&new_session(user.id, "hash-3", 21))
+            .open_session(&new_session(user.id, "hash-3", 21), &[])
             .await
             .unwrap_err();
         assert!(matches!(error, Error::NotFound), "{error:?}");
@@ -340,7 +349,7 @@ async fn seed_list(store: &std::sync::Arc<dyn janua_core::ports::Store>) -> Vec<
         if let Some(username) = username {
             user = with_username(user, username);
         }
-        ids.push(store.create_user(&user).await.unwrap().id);
+        ids.push(store.create_user(&user, &[]).await.unwrap().id);
     }
     ids
 }
@@ -436,10 +445,10 @@ async fn the_user_list_filters_by_status() {
     for_each_backend(|store| async move {
         let ids = seed_list(&store).await;
         store
-            .set_user_status(ids[1], UserStatus::Suspended, Some("spam"), at(999))
+            .set_user_status(ids[1], UserStatus::Suspended, Some("spam"), at(999), &[])
             .await
             .unwrap();
-        store.soft_delete_user(ids[3], at(999)).await.unwrap();
+        store.soft_delete_user(ids[3], at(999), &[]).await.unwrap();
         let with_status = |status| UserQuery {
             status: Some(status),
             ..query(None, 1, 50)
@@ -483,13 +492,25 @@ async fn admins_are_counted_unless_deleted() {
             is_admin: true,
             ..new_user(email)
         };
-        let first = store.create_user(&admin("root@example.com")).await.unwrap();
-        store.create_user(&admin("ops@example.com")).await.unwrap();
+        let first = store
+            .create_user(&admin("root@example.com"), &[])
+            .await
+            .unwrap();
+        store
+            .create_user(&admin("ops@example.com"), &[])
+            .await
+            .unwrap();
         let promoted = create_user(&store, "user@example.com").await;
-        store.set_admin(promoted.id, true, at(1)).await.unwrap();
+        store
+            .set_admin(promoted.id, true, at(1), &[])
+            .await
+            .unwrap();
         assert_eq!(store.count_admins().await.unwrap(), 3);
-        store.soft_delete_user(first.id, at(2)).await.unwrap();
-        store.set_admin(promoted.id, false, at(3)).await.unwrap();
+        store.soft_delete_user(first.id, at(2), &[]).await.unwrap();
+        store
+            .set_admin(promoted.id, false, at(3), &[])
+            .await
+            .unwrap();
         assert_eq!(store.count_admins().await.unwrap(), 1);
     })
     .await;

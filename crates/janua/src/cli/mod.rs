@@ -8,6 +8,7 @@ pub mod healthcheck;
 pub mod keys;
 pub mod migrate;
 pub mod serve;
+pub mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +29,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve,
+    /// Run only the background workers (mail, webhooks, retention, key rotation), serving
+    /// /health, /ready and /metrics on PORT.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate {
         /// Only report which migrations are applied and pending.

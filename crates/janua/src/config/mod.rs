@@ -11,7 +11,7 @@
 //! - [`errors`]: [`ConfigProblem`], [`ConfigErrors`].
 //! - one module per §18 group: [`server`], [`database`] (and cache), [`tokens`], [`security`],
 //!   [`rate_limits`], [`features`], [`mail`], [`urls`], [`telemetry`], [`bootstrap`] (and social
-//!   providers), [`retention`].
+//!   providers), [`retention`], [`webhooks`].
 //! - `production`: the production refusals and the operator warnings.
 //! - `unknown`: unknown-variable detection with "did you mean" suggestions.
 
@@ -32,6 +32,7 @@ pub mod telemetry;
 pub mod tokens;
 mod unknown;
 pub mod urls;
+pub mod webhooks;
 
 #[cfg(test)]
 mod tests;
@@ -69,6 +70,7 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub bootstrap: BootstrapConfig,
     pub retention: RetentionConfig,
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 impl Config {
@@ -149,6 +151,7 @@ fn read_all(r: &mut Reader) -> Config {
         mail: mail::read(r, &server.app_name, &urls.base_url),
         telemetry: telemetry::read(r, server.environment),
         retention: retention::read(r),
+        webhooks: webhooks::read(r),
         bootstrap,
         urls,
         server,

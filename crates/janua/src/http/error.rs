@@ -173,6 +173,9 @@ impl From<janua_core::Error> for ApiError {
             E::Unavailable(cause) => Self::unavailable(cause),
             E::Internal(cause) => Self::internal(cause),
             E::Auth(failure) => Self::from_auth(failure),
+            // Only the OAuth endpoints produce these, and they answer in the OAuth shape; a
+            // REST caller that meets one gets a plain 400.
+            E::OAuth(e) => Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.description),
         }
     }
 }

@@ -34,6 +34,25 @@ pub fn app(state: AppState) -> NormalizePath<Router> {
     NormalizePath::trim_trailing_slash(router(state))
 }
 
+/// The operations routes alone (health, readiness, metrics), for `janua worker`.
+pub fn operations_app(state: AppState) -> NormalizePath<Router> {
+    let router = Router::new()
+        .merge(health::routes())
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn(error::shape_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::client_ip,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_id::assign_request_id,
+        ))
+        .with_state(state);
+    NormalizePath::trim_trailing_slash(router)
+}
+
 pub fn router(state: AppState) -> Router {
     let config = &state.config;
     // Router::layer wraps every route (and the fallback) individually, so each middleware

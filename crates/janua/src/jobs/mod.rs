@@ -5,6 +5,8 @@
 pub mod dependency_watch;
 pub mod key_rotation;
 pub mod mail_delivery;
+pub mod retention;
+pub mod webhook_delivery;
 
 use std::time::Duration;
 
@@ -52,6 +54,18 @@ impl Jobs {
                     state.clone(),
                     signal.clone(),
                     key_rotation::REFRESH_INTERVAL,
+                )),
+            ),
+            (
+                webhook_delivery::NAME,
+                tokio::spawn(webhook_delivery::run(state.clone(), signal.clone())),
+            ),
+            (
+                retention::NAME,
+                tokio::spawn(retention::run(
+                    state.clone(),
+                    signal.clone(),
+                    retention::INTERVAL,
                 )),
             ),
         ];

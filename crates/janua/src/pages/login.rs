@@ -12,7 +12,8 @@ use janua_core::auth::sign_in::{Identifier, SignIn};
 use janua_core::error::AuthFailure;
 use serde::{Deserialize, Serialize};
 
-use crate::http::api::fields::client_context;
+use crate::http::api::fields::client_of;
+use crate::http::audit::AuditContext;
 use crate::http::extract::ClientIp;
 use crate::pages::cookies::session_values;
 use crate::pages::response::{
@@ -32,6 +33,8 @@ pub struct LoginQuery {
     client_id: Option<String>,
     client_name: Option<String>,
     next: Option<String>,
+    /// OIDC `login_hint` from the authorize endpoint: pre-fills the email field.
+    login_hint: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,18 +114,27 @@ pub async fn get_login(
     headers: HeaderMap,
     PageQuery(query): PageQuery<LoginQuery>,
 ) -> Response {
+    let hint = short_text(query.login_hint.clone(), MAX_EMAIL_LEN);
     let carried = Carried::new(&state.pages, query);
     if let (Some(next), None) = (&carried.next, &carried.auth_request_id) {
         if signed_in(&state, &headers).await {
             return redirect(next, None);
         }
     }
-    login_form(&state, &headers, StatusCode::OK, &carried, None, None)
+    login_form(
+        &state,
+        &headers,
+        StatusCode::OK,
+        &carried,
+        hint.as_deref(),
+        None,
+    )
 }
 
 /// `POST /api/v1/auth/login-form`.
 pub async fn post_login_form(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     ip: ClientIp,
     headers: HeaderMap,
     CheckedForm(form): CheckedForm<LoginForm>,
@@ -134,6 +146,7 @@ pub async fn post_login_form(
             client_id: form.client_id,
             client_name: form.client_name,
             next: form.next,
+            login_hint: None,
         },
     );
     let email = form.email.map(|e| e.trim().to_owned()).unwrap_or_default();
@@ -175,7 +188,7 @@ pub async fn post_login_form(
         identifier: Identifier::Email(email.clone()),
         password,
     };
-    let client = client_context(ip, &headers);
+    let client = client_of(&audit);
     match open_browser_session(&state.core, request, &client).await {
         Ok(signed_in) => {
             let max_age = (signed_in.opened.session.expires_at - state.clock.now()).num_seconds();

@@ -5,6 +5,7 @@
 //! - [`password`]: forgot-password and reset-password pages and forms.
 //! - [`verify`]: the email-verification link (`/auth/verify-email`, `/api/v1/auth/verify-email`).
 //! - [`session`]: `GET /api/v1/auth/session` (cookie or bearer).
+//! - [`consent`]: the OAuth consent page; [`device`]: the device verification page (RFC 8628).
 //! - [`csrf`]: CSRF tokens and the `Origin` check; [`cookies`]: `janua_session`, `janua_csrf`.
 //! - [`render`]: the minijinja environment; [`response`]: page responses, errors, extractors.
 //!
@@ -12,8 +13,10 @@
 //! answers HTML (errors included, marked `AlreadyShaped` so the JSON error layer leaves them
 //! alone) under a strict Content-Security-Policy with no scripts at all.
 
+pub mod consent;
 pub mod cookies;
 pub mod csrf;
+pub mod device;
 pub mod login;
 pub mod password;
 pub mod render;
@@ -58,6 +61,10 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/verify-email", get(verify::get_verify_email))
         .route("/api/v1/auth/verify-email", get(verify::get_verify_email))
         .route("/api/v1/auth/session", get(session::get_session))
+        .route(
+            "/api/v1/oauth/device",
+            get(device::get_device).post(device::post_device),
+        )
         .route("/static/pages/janua.css", get(get_stylesheet))
 }
 

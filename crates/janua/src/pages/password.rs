@@ -10,6 +10,7 @@ use janua_core::auth::password_reset;
 use janua_core::error::AuthFailure;
 use serde::{Deserialize, Serialize};
 
+use crate::http::audit::AuditContext;
 use crate::http::extract::ClientIp;
 use crate::pages::response::{short_text, CheckedForm, CsrfProtected, PageError, PageQuery};
 use crate::state::AppState;
@@ -143,6 +144,7 @@ impl CsrfProtected for ResetForm {
 /// unlocks the account and revokes every session), or shows the form again with what is wrong.
 pub async fn post_reset_password_form(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     ip: ClientIp,
     headers: HeaderMap,
     CheckedForm(form): CheckedForm<ResetForm>,
@@ -173,7 +175,7 @@ pub async fn post_reset_password_form(
             &[],
         );
     }
-    match password_reset::reset(&state.core, &token, &new_password).await {
+    match password_reset::reset(&state.core, &token, &new_password, &audit).await {
         Ok(()) => state.pages.message(
             StatusCode::OK,
             "Password changed",

@@ -31,6 +31,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "message.html",
         include_str!("../../templates/pages/message.html"),
     ),
+    (
+        "consent.html",
+        include_str!("../../templates/pages/consent.html"),
+    ),
+    (
+        "device.html",
+        include_str!("../../templates/pages/device.html"),
+    ),
 ];
 
 /// Why the page templates could not be loaded (a bug in a built-in template).

@@ -9,6 +9,7 @@ use janua_core::auth::email_verification;
 use janua_core::error::AuthFailure;
 use serde::Deserialize;
 
+use crate::http::audit::AuditContext;
 use crate::pages::response::{short_text, PageError, PageQuery};
 use crate::state::AppState;
 
@@ -19,13 +20,14 @@ pub struct VerifyQuery {
 
 pub async fn get_verify_email(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     PageQuery(query): PageQuery<VerifyQuery>,
 ) -> Response {
     let pages = &state.pages;
     let Some(token) = short_text(query.token, 256) else {
         return invalid_link(&state);
     };
-    match email_verification::verify(&state.core, &token).await {
+    match email_verification::verify(&state.core, &token, &audit).await {
         Ok(()) => pages.message(
             StatusCode::OK,
             "Email verified",

@@ -12,6 +12,8 @@ pub const AUTH_ATTEMPTS_TOTAL: &str = "janua_auth_attempts_total";
 pub const TOKENS_ISSUED_TOTAL: &str = "janua_tokens_issued_total";
 pub const MFA_VERIFICATIONS_TOTAL: &str = "janua_mfa_verifications_total";
 pub const WEBHOOK_DELIVERIES_TOTAL: &str = "janua_webhook_deliveries_total";
+pub const WEBHOOK_QUEUE_DEPTH: &str = "janua_webhook_queue_depth";
+pub const WEBHOOK_OLDEST_PENDING_SECONDS: &str = "janua_webhook_oldest_pending_seconds";
 pub const MAIL_SENT_TOTAL: &str = "janua_mail_sent_total";
 pub const JOBS_PENDING: &str = "janua_jobs_pending";
 pub const JOBS_FAILED: &str = "janua_jobs_failed";
@@ -85,7 +87,16 @@ fn describe() {
     );
     metrics::describe_counter!(
         WEBHOOK_DELIVERIES_TOTAL,
-        "Webhook delivery attempts by result"
+        "Webhook delivery attempts by result: success (2xx) or failure (anything else, refused targets included)"
+    );
+    metrics::describe_gauge!(
+        WEBHOOK_QUEUE_DEPTH,
+        "Webhook deliveries pending or retrying, plus outbox events not yet fanned out"
+    );
+    metrics::describe_gauge!(
+        WEBHOOK_OLDEST_PENDING_SECONDS,
+        metrics::Unit::Seconds,
+        "How long the oldest due webhook work has waited; growing means no worker keeps up"
     );
     metrics::describe_counter!(
         MAIL_SENT_TOTAL,

@@ -7,6 +7,7 @@
 
 mod admin;
 mod api_keys;
+mod audit;
 mod avatars;
 mod bad_input;
 mod docs;
@@ -18,6 +19,12 @@ mod keys;
 mod mail;
 mod metrics;
 mod middleware;
+mod oauth_clients;
+mod oauth_device;
+mod oauth_logout;
+mod oauth_tokens;
+mod oidc_conformance;
+mod oidc_flow;
 mod org_isolation;
 mod orgs;
 mod pages;
@@ -27,3 +34,4 @@ mod sign_in;
 mod sign_up;
 mod tokens;
 mod users;
+mod webhooks;

@@ -12,7 +12,7 @@ use aws_lc_rs::signature::{
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -323,25 +323,6 @@ impl PrivateKey {
                     x: pair.public_key().as_ref().to_vec(),
                 })
             }
-        }
-    }
-
-    /// The jsonwebtoken signing key. jsonwebtoken wants PKCS#1 for RSA, so RSA goes through
-    /// its PKCS#8 PEM reader, which unwraps it.
-    pub(crate) fn encoding_key(&self) -> Result<EncodingKey> {
-        let failed = |e: jsonwebtoken::errors::Error| {
-            Error::internal(format!("{} key unusable for signing: {e}", self.alg))
-        };
-        match self.alg {
-            SigningAlgorithm::Rs256 => {
-                let pem = Zeroizing::new(pem::encode(&pem::Pem::new(
-                    "PRIVATE KEY",
-                    self.pkcs8.to_vec(),
-                )));
-                EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(failed)
-            }
-            SigningAlgorithm::Es256 => Ok(EncodingKey::from_ec_der(&self.pkcs8)),
-            SigningAlgorithm::EdDsa => Ok(EncodingKey::from_ed_der(&self.pkcs8)),
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Signing keys: one key ring signs every JWT, with a `kid` that is in the JWKS (API.md §3).
 //!
+//! - [`jws`]: JWS signing with keys parsed once ([`JwsSigner`](jws::JwsSigner)).
 //! - [`material`]: key generation (aws-lc-rs), PEM import, public JWKs and RFC 7638 thumbprints.
 //! - [`rotation`]: the pure rules that promote published keys and retire the keys they replace.
 //! - [`stored`]: storage operations: publish, apply the rotation plan, bootstrap, prune.
 //! - [`ring`]: [`KeyRing`], the in-memory ring: sign, verify, JWKS, load and refresh.
 
+pub mod jws;
 pub mod material;
 pub mod ring;
 pub mod rotation;

@@ -250,7 +250,8 @@ pub struct RevokeAllBody {
 
 pub async fn post_revoke_all(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(admin): AdminUser,
+    AuditContext(ctx): AuditContext,
     Json(body): Json<RevokeAllBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut p = Problems::default();
@@ -258,7 +259,15 @@ pub async fn post_revoke_all(
     p.finish()?;
     let user: UserId = path_id(&user.unwrap_or_default())?;
     janua_core::auth::admin_users::get_user(&state.core, user).await?;
-    let revoked = revoke_sessions(&state.core, user, None, "admin_revoked").await?;
+    let revoked = revoke_sessions(
+        &state.core,
+        user,
+        None,
+        "admin_revoked",
+        janua_core::audit::Actor::user(admin.user_id, admin.claims.email.as_deref()),
+        &ctx,
+    )
+    .await?;
     Ok(Json(
         json!({"message": "Sessions revoked", "revoked_count": revoked}),
     ))

@@ -17,7 +17,8 @@ use janua_core::clock::format_timestamp;
 use janua_core::orgs::claims as org_claims;
 use serde::{Deserialize, Serialize};
 
-use crate::http::api::fields::{client_context, Problems, MAX_NAME_LEN};
+use crate::http::api::fields::{client_of, Problems, MAX_NAME_LEN};
+use crate::http::audit::AuditContext;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::http::extract::{ClientIp, Json};
@@ -113,8 +114,8 @@ pub struct SignUpBody {
 
 pub async fn post_signup(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     ip: ClientIp,
-    headers: HeaderMap,
     Json(body): Json<SignUpBody>,
 ) -> Result<Json<SignInResponse>, ApiError> {
     let limits = &state.config.rate_limits;
@@ -145,7 +146,7 @@ pub async fn post_signup(
         last_name,
         locale,
     };
-    let signed_up = sign_up::sign_up(&state.core, request, &client_context(ip, &headers)).await?;
+    let signed_up = sign_up::sign_up(&state.core, request, &client_of(&audit)).await?;
     Ok(Json(SignInResponse {
         user: AuthUserView::from(&signed_up.user),
         tokens: Some(signed_up.opened.tokens),
@@ -171,8 +172,8 @@ fn requested_org(raw: Option<&str>) -> Result<Option<janua_core::ids::OrgId>, Ap
 
 pub async fn post_signin(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     ip: ClientIp,
-    headers: HeaderMap,
     Json(body): Json<SignInBody>,
 ) -> Result<Json<SignInResponse>, ApiError> {
     let org = requested_org(body.organization_id.as_deref())?;
@@ -215,8 +216,7 @@ pub async fn post_signin(
         identifier,
         password,
     };
-    let mut signed_in =
-        sign_in::sign_in(&state.core, request, &client_context(ip, &headers)).await?;
+    let mut signed_in = sign_in::sign_in(&state.core, request, &client_of(&audit)).await?;
     let session = signed_in.opened.session.id;
     org_claims::apply(
         &state.core,
@@ -242,6 +242,7 @@ pub struct RefreshBody {
 
 pub async fn post_refresh(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     Json(body): Json<RefreshBody>,
 ) -> Result<Json<TokenPair>, ApiError> {
     let org = requested_org(body.organization_id.as_deref())?;
@@ -249,7 +250,7 @@ pub async fn post_refresh(
     let token = problems.required("refresh_token", body.refresh_token);
     problems.finish()?;
     let token = token.unwrap_or_default();
-    let mut refreshed = refresh::refresh_session(&state.core, &token).await?;
+    let mut refreshed = refresh::refresh_with_context(&state.core, &token, &audit).await?;
     org_claims::apply(
         &state.core,
         &refreshed.user,
@@ -270,18 +271,20 @@ pub struct SignedOutView {
 /// session revoked too (when it is the same user's) and the cookie cleared.
 pub async fn post_signout(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     CurrentUser(principal): CurrentUser,
     headers: HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    sign_out::sign_out(&state.core, &principal).await?;
+    sign_out::sign_out(&state.core, &principal, &audit).await?;
     let mut cleared = false;
     for secret in crate::pages::cookies::session_values(&headers) {
         cleared = true;
         if let Ok((user, session)) = authenticate_cookie(&state.core, secret).await {
             if user.id == principal.user_id {
                 // Already revoked (it was the bearer's own session) is fine.
-                let _ = sign_out::revoke_own_session(&state.core, user.id, session.id).await;
+                let _ =
+                    sign_out::revoke_own_session(&state.core, user.id, session.id, &audit).await;
             }
         }
     }
@@ -316,6 +319,7 @@ pub struct PasswordChangeBody {
 
 pub async fn post_password_change(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     CurrentUser(principal): CurrentUser,
     Json(body): Json<PasswordChangeBody>,
 ) -> Result<Json<MessageView>, ApiError> {
@@ -326,7 +330,7 @@ pub async fn post_password_change(
     let (Some(current), Some(new)) = (current, new) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    account::change_password(&state.core, &principal, &current, &new).await?;
+    account::change_password(&state.core, &principal, &current, &new, &audit).await?;
     Ok(Json(MessageView {
         message: "Password successfully changed",
     }))
@@ -375,6 +379,7 @@ pub struct ResetBody {
 
 pub async fn post_password_reset(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     ip: ClientIp,
     Json(body): Json<ResetBody>,
 ) -> Result<Json<MessageView>, ApiError> {
@@ -393,7 +398,7 @@ pub async fn post_password_reset(
     let (Some(token), Some(new_password)) = (token, new_password) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    password_reset::reset(&state.core, &token, &new_password).await?;
+    password_reset::reset(&state.core, &token, &new_password, &audit).await?;
     Ok(Json(MessageView {
         message: "Password successfully reset",
     }))
@@ -408,12 +413,13 @@ pub struct TokenBody {
 
 pub async fn post_email_verify(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     Json(body): Json<TokenBody>,
 ) -> Result<Json<MessageView>, ApiError> {
     let mut problems = Problems::default();
     let token = problems.required("token", body.token);
     problems.finish()?;
-    email_verification::verify(&state.core, &token.unwrap_or_default()).await?;
+    email_verification::verify(&state.core, &token.unwrap_or_default(), &audit).await?;
     Ok(Json(MessageView {
         message: "Email successfully verified",
     }))
@@ -472,20 +478,15 @@ pub async fn post_magic_link(
 
 pub async fn post_magic_link_verify(
     State(state): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    AuditContext(audit): AuditContext,
     Json(body): Json<TokenBody>,
 ) -> Result<Json<SignInResponse>, ApiError> {
     let org = requested_org(body.organization_id.as_deref())?;
     let mut problems = Problems::default();
     let token = problems.required("token", body.token);
     problems.finish()?;
-    let mut signed_in = magic_links::verify(
-        &state.core,
-        &token.unwrap_or_default(),
-        &client_context(ip, &headers),
-    )
-    .await?;
+    let mut signed_in =
+        magic_links::verify(&state.core, &token.unwrap_or_default(), &client_of(&audit)).await?;
     let session = signed_in.opened.session.id;
     org_claims::apply(
         &state.core,
@@ -513,13 +514,12 @@ pub struct CallbackQuery {
 /// (API.md §4); a bad link gets a small HTML page.
 pub async fn get_magic_link_callback(
     State(state): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    AuditContext(audit): AuditContext,
     axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let token = query.token.unwrap_or_default();
-    let client = client_context(ip, &headers);
+    let client = client_of(&audit);
     match magic_links::verify_in_browser(&state.core, &token, &client).await {
         Ok(browser) => {
             let signed_in = &browser.sign_in;

@@ -18,6 +18,7 @@ use serde::Serialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::http::api::fields::path_id;
+use crate::http::audit::AuditContext;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
@@ -55,6 +56,7 @@ pub struct AvatarView {
 /// the part's `Content-Type` says.
 pub async fn post_avatar(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     CurrentUser(me): CurrentUser,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<AvatarView>, ApiError> {
@@ -70,7 +72,7 @@ pub async fn post_avatar(
             break field.bytes().await.map_err(malformed)?;
         }
     };
-    let profile_image_url = account::set_avatar(&state.core, &me, &data).await?;
+    let profile_image_url = account::set_avatar(&state.core, &me, &data, &audit).await?;
     Ok(Json(AvatarView { profile_image_url }))
 }
 
@@ -101,9 +103,10 @@ pub struct MessageView {
 
 pub async fn delete_avatar(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     CurrentUser(me): CurrentUser,
 ) -> Result<Json<MessageView>, ApiError> {
-    account::remove_avatar(&state.core, &me).await?;
+    account::remove_avatar(&state.core, &me, &audit).await?;
     Ok(Json(MessageView {
         message: "Avatar removed",
     }))

@@ -2,6 +2,7 @@
 //! IDs, and the client context of a request.
 
 use axum::http::HeaderMap;
+use janua_core::audit::RequestContext;
 use janua_core::auth::sessions::ClientContext;
 use janua_core::error::FieldError;
 
@@ -93,6 +94,16 @@ pub fn client_context(ip: ClientIp, headers: &HeaderMap) -> ClientContext {
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        request_id: None,
+    }
+}
+
+/// The client context of a request from its audit facts (ip, user agent and request id).
+pub fn client_of(audit: &RequestContext) -> ClientContext {
+    ClientContext {
+        ip_address: audit.ip_address.clone(),
+        user_agent: audit.user_agent.clone(),
+        request_id: audit.request_id.clone(),
     }
 }
 

@@ -3,16 +3,19 @@
 
 pub mod admin;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod avatars;
 pub mod fields;
 pub mod invitations;
+pub mod oauth_clients;
 pub mod orgs;
 pub mod policies;
 pub mod rbac;
 pub mod scoped;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use axum::Router;
 
@@ -28,10 +31,13 @@ fn scoped() -> scoped::Scoped {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(audit::routes())
         .merge(auth::routes())
         .merge(avatars::routes())
+        .merge(oauth_clients::routes())
         .merge(sessions::routes())
         .merge(users::routes())
+        .merge(webhooks::routes())
         .merge(orgs::routes())
         .merge(invitations::routes())
         .merge(rbac::routes())

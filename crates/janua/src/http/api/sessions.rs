@@ -3,6 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::Router;
+use janua_core::audit::Actor;
 use janua_core::auth::sessions::Session;
 use janua_core::auth::sign_out;
 use janua_core::clock::format_timestamp;
@@ -10,6 +11,7 @@ use janua_core::ids::SessionId;
 use serde::{Deserialize, Serialize};
 
 use crate::http::api::fields::path_id;
+use crate::http::audit::AuditContext;
 use crate::http::auth::CurrentUser;
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
@@ -101,11 +103,12 @@ pub struct MessageView {
 
 pub async fn delete_session(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     CurrentUser(me): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<MessageView>, ApiError> {
     let id: SessionId = path_id(&id)?;
-    sign_out::revoke_own_session(&state.core, me.user_id, id).await?;
+    sign_out::revoke_own_session(&state.core, me.user_id, id, &audit).await?;
     Ok(Json(MessageView {
         message: "Session revoked successfully",
     }))
@@ -119,11 +122,18 @@ pub struct RevokedView {
 
 pub async fn delete_sessions(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     CurrentUser(me): CurrentUser,
 ) -> Result<Json<RevokedView>, ApiError> {
-    let revoked_count =
-        sign_out::revoke_sessions(&state.core, me.user_id, me.session_id, "user_revoked_all")
-            .await?;
+    let revoked_count = sign_out::revoke_sessions(
+        &state.core,
+        me.user_id,
+        me.session_id,
+        "user_revoked_all",
+        Actor::user(me.user_id, None),
+        &audit,
+    )
+    .await?;
     Ok(Json(RevokedView {
         message: "All other sessions revoked",
         revoked_count,

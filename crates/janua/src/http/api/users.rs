@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::Router;
+use janua_core::audit::Actor;
 use janua_core::auth::store::UserQuery;
 use janua_core::auth::users::{ProfileUpdate, User, UserStatus};
 use janua_core::auth::{account, admin_users};
@@ -14,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::http::api::fields::{path_id, Problems, MAX_NAME_LEN};
+use crate::http::audit::AuditContext;
 use crate::http::auth::{AdminUser, CurrentUser};
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
@@ -136,6 +138,7 @@ fn iana_timezone(tz: &str) -> bool {
 
 pub async fn patch_me(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     CurrentUser(me): CurrentUser,
     Json(body): Json<ProfileBody>,
 ) -> Result<Json<UserView>, ApiError> {
@@ -178,7 +181,7 @@ pub async fn patch_me(
     }
     p.finish()?;
     Ok(Json(UserView::from(
-        &account::update_profile(&state.core, &me, update).await?,
+        &account::update_profile(&state.core, &me, update, &audit).await?,
     )))
 }
 
@@ -194,10 +197,11 @@ pub struct MessageView {
 
 pub async fn delete_me(
     State(state): State<AppState>,
+    AuditContext(audit): AuditContext,
     CurrentUser(me): CurrentUser,
     Query(query): Query<DeleteQuery>,
 ) -> Result<Json<MessageView>, ApiError> {
-    account::delete_account(&state.core, &me, query.password.as_deref()).await?;
+    account::delete_account(&state.core, &me, query.password.as_deref(), &audit).await?;
     Ok(Json(MessageView {
         message: "Account deleted",
     }))
@@ -276,24 +280,33 @@ pub struct SuspendQuery {
 
 pub async fn post_suspend(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AuditContext(audit): AuditContext,
+    AdminUser(admin): AdminUser,
     Path(id): Path<String>,
     Query(q): Query<SuspendQuery>,
 ) -> Result<Json<UserView>, ApiError> {
     let id: UserId = path_id(&id)?;
     let reason: Option<String> = q.reason.map(|r| r.chars().take(500).collect());
     Ok(Json(UserView::from(
-        &admin_users::suspend(&state.core, id, reason.as_deref()).await?,
+        &admin_users::suspend(
+            &state.core,
+            Actor::user(admin.user_id, None),
+            id,
+            reason.as_deref(),
+            &audit,
+        )
+        .await?,
     )))
 }
 
 pub async fn post_reactivate(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AuditContext(audit): AuditContext,
+    AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
     let id: UserId = path_id(&id)?;
     Ok(Json(UserView::from(
-        &admin_users::reactivate(&state.core, id).await?,
+        &admin_users::reactivate(&state.core, Actor::user(admin.user_id, None), id, &audit).await?,
     )))
 }

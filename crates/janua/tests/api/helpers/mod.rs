@@ -2,10 +2,13 @@
 //! captured mail, manual clock) on port 0 and returns a [`TestApp`] with typed helpers.
 
 pub mod accounts;
+pub mod audit;
 pub mod backend;
+pub mod oauth;
 pub mod orgs;
 pub mod pages;
 pub mod smtp;
+pub mod webhooks;
 
 use std::sync::Arc;
 

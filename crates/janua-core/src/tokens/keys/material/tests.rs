@@ -133,7 +133,7 @@ fn pkcs8_pem_private_keys_import_for_every_algorithm() {
         let key = PrivateKey::generate(alg).unwrap();
         let imported = PrivateKey::from_pem(alg, &pem_of("PRIVATE KEY", key.pkcs8())).unwrap();
         assert_eq!(imported.public_key().unwrap(), key.public_key().unwrap());
-        imported.encoding_key().unwrap();
+        crate::tokens::keys::jws::JwsSigner::new(&imported, "kid").unwrap();
     }
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::*;
 use crate::clock::ManualClock;
 use crate::tokens::keys::rotation::{ACTIVATION_DELAY, PROPAGATION_GRACE};
+use jsonwebtoken::{EncodingKey, Header};
 
 #[derive(Default)]
 struct MemoryStore(Mutex<Vec<StoredSigningKey>>);
