@@ -89,6 +89,13 @@ pub enum AuthFailure {
     PasskeyAlreadyRegistered,
     /// A passkey registration ceremony that is unknown, used or expired.
     ChallengeExpired,
+    /// The caller is not a member of the addressed organization (403 `NOT_A_MEMBER`).
+    NotAMember,
+    /// A member (or API key) lacking the permission the route needs.
+    InsufficientPermissions,
+    SlugTaken,
+    /// An API key that is unknown, revoked, inactive or expired.
+    InvalidApiKey,
 }
 
 impl Error {

@@ -97,6 +97,27 @@ uuid_id!(
     OAuthClientId
 );
 
+uuid_id!(
+    /// An organization invitation.
+    InvitationId
+);
+uuid_id!(
+    /// A role (system or an organization's custom role).
+    RoleId
+);
+uuid_id!(
+    /// An API key (`sk_live_…`).
+    ApiKeyId
+);
+uuid_id!(
+    /// An access policy (API.md §12).
+    PolicyId
+);
+uuid_id!(
+    /// An admin-managed CORS origin.
+    CorsOriginId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

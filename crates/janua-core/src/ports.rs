@@ -9,13 +9,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::admin::store::AdminStore;
+use crate::api_keys::store::ApiKeyStore;
 use crate::audit::store::AuditStore;
 use crate::auth::store::AuthStore;
 use crate::error::Result;
 use crate::jobs::store::JobStore;
 use crate::mfa::store::MfaStore;
 use crate::oidc::store::OAuthStore;
+use crate::orgs::store::OrgStore;
 use crate::passkeys::store::PasskeyStore;
+use crate::rbac::store::RbacStore;
 use crate::settings::SettingsStore;
 use crate::tokens::store::SigningKeyStore;
 use crate::webhooks::store::WebhookStore;
@@ -85,6 +89,10 @@ pub trait Store:
     + AuditStore
     + JobStore
     + SigningKeyStore
+    + OrgStore
+    + RbacStore
+    + ApiKeyStore
+    + AdminStore
     + OAuthStore
     + WebhookStore
 {
@@ -99,6 +107,10 @@ impl<T> Store for T where
         + AuditStore
         + JobStore
         + SigningKeyStore
+        + OrgStore
+        + RbacStore
+        + ApiKeyStore
+        + AdminStore
         + OAuthStore
         + WebhookStore
 {

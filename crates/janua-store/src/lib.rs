@@ -11,6 +11,8 @@
 //! - `paging`: page bounds and escaped `LIKE` patterns for list queries (shared by both backends).
 //! - `audit_rows`: writes audit entries and outbox events inside a caller's transaction.
 //! - `auth_dispatch`: the `AuthStore` trait written once for both backends (a macro).
+//! - `orgs_sql`: the statements of organizations, RBAC, API keys and admin data, written once
+//!   for both backends (a macro; each backend supplies its encodings).
 //! - `oauth_dispatch`: the `OAuthStore` trait written once for both backends (a macro).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
@@ -19,6 +21,8 @@ mod audit_rows;
 mod errors;
 mod json;
 mod migrations;
+#[macro_use]
+mod orgs_sql;
 mod paging;
 #[macro_use]
 mod auth_dispatch;

@@ -14,16 +14,26 @@ fn invalid() -> Error {
     Error::auth(AuthFailure::InvalidRefreshToken)
 }
 
-pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair> {
-    refresh_with_context(core, refresh_token, &RequestContext::default()).await
+/// A refreshed token pair, with the user and session it belongs to.
+pub struct Refreshed {
+    pub tokens: TokenPair,
+    pub user: crate::auth::users::User,
+    pub session: crate::ids::SessionId,
 }
 
-/// As [`refresh`], stamping the request's facts on the audit entry of a detected reuse.
+pub async fn refresh(core: &Core, refresh_token: &str) -> Result<TokenPair> {
+    refresh_with_context(core, refresh_token, &RequestContext::default())
+        .await
+        .map(|r| r.tokens)
+}
+
+/// As [`refresh`], stamping the request's facts on the audit entry of a detected reuse, and
+/// returning the user and session with the tokens (organization claims are added from them).
 pub async fn refresh_with_context(
     core: &Core,
     refresh_token: &str,
     context: &RequestContext,
-) -> Result<TokenPair> {
+) -> Result<Refreshed> {
     let now = core.clock.now();
     if refresh_token.is_empty() || refresh_token.len() > 512 {
         return Err(invalid());
@@ -71,7 +81,12 @@ pub async fn refresh_with_context(
         revoke_for_reuse(core, &record, now, context).await?;
         return Err(invalid());
     }
-    token_pair(core, &user, session.id, &session.amr, next.token, now)
+    let tokens = token_pair(core, &user, session.id, &session.amr, next.token, now)?;
+    Ok(Refreshed {
+        tokens,
+        user,
+        session: session.id,
+    })
 }
 
 /// Revokes the session of a replayed token, recording `token.reuse_detected` (a failure: the

@@ -11,6 +11,8 @@
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
 //! - `mfa`: the TOTP factor and backup codes (`mfa_totp`, `mfa_backup_codes`).
 //! - `passkeys`: WebAuthn credentials (`passkeys`), uses recorded by compare-and-set.
+//! - `orgs`: organizations, members, invitations, custom roles, API keys, admin data (the
+//!   statements are shared: `orgs_sql`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list.
 //! - `settings`: system settings (`system_settings`).
@@ -29,6 +31,7 @@ mod oauth;
 mod oauth_clients;
 mod oauth_flows;
 mod one_time_tokens;
+mod orgs;
 mod passkeys;
 mod sessions;
 mod settings;

@@ -15,6 +15,7 @@ mod lockouts;
 mod mfa;
 mod oauth;
 mod one_time_tokens;
+mod orgs;
 mod passkeys;
 mod replicas;
 mod schema;

@@ -1,11 +1,17 @@
-//! Authentication extractors: the caller as a verified user (`Authorization: Bearer <JWT>`), or
-//! as a platform administrator. Handlers take one of these as their first argument, so a route
-//! cannot forget to authenticate.
+//! Authentication extractors: the caller as a verified user (`Authorization: Bearer <JWT>`), as
+//! any principal a `key` route accepts ([`Caller`]: a user, or an API key through `X-API-Key` or
+//! `Bearer sk_live_…`), or as a platform administrator. Handlers take one of these as their
+//! first argument, so a route cannot forget to authenticate. `/auth`, `/users/me`, `/sessions`
+//! take [`CurrentUser`], which never accepts an API key (API.md §0).
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use janua_core::auth::principal::{authenticate, UserPrincipal};
+use axum::http::HeaderName;
+use janua_core::api_keys::verify::{looks_like_api_key, note_use, verify as verify_api_key};
+use janua_core::auth::principal::{authenticate, Principal, UserPrincipal};
+
+use crate::config::RateLimit;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -20,6 +26,13 @@ pub struct CurrentUser(pub UserPrincipal);
 /// A platform administrator (`admin` in API.md §0).
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub UserPrincipal);
+
+/// Any principal of a `key` route: a user's access token or an API key (rate-limited per key
+/// by its `rate_limit_per_min`, shared through the cache).
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
     bearer_from_headers(&parts.headers)
@@ -56,6 +69,46 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(existing) = parts.extensions.get::<Caller>() {
+            return Ok(existing.clone());
+        }
+        let header_key = parts
+            .headers
+            .get(X_API_KEY)
+            .map(|v| v.to_str().map(str::trim).unwrap_or(""));
+        let api_key = match (header_key, bearer_token(parts)) {
+            (Some(key), _) => Some(key.to_owned()),
+            (None, Some(bearer)) if looks_like_api_key(bearer) => Some(bearer.to_owned()),
+            _ => None,
+        };
+        let caller = match api_key {
+            Some(raw) => {
+                let key = verify_api_key(&state.core, &raw).await?;
+                let limit = RateLimit::per_minute(key.rate_limit_per_min);
+                state
+                    .rate_limiter
+                    .check("api_key", &key.key_id.to_string(), &limit)
+                    .await?;
+                note_use(&state.core, &key).await;
+                Caller(Principal::ApiKey(key))
+            }
+            None => {
+                let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+                Caller(Principal::User(user))
+            }
+        };
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
 impl FromRequestParts<AppState> for AdminUser {
     type Rejection = ApiError;
 
@@ -64,10 +117,11 @@ impl FromRequestParts<AppState> for AdminUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let CurrentUser(principal) = CurrentUser::from_request_parts(parts, state).await?;
-        if principal.is_admin {
-            Ok(AdminUser(principal))
-        } else {
-            Err(ApiError::forbidden())
+        let principal = Principal::User(principal);
+        janua_core::admin::require_platform_admin(&principal)?;
+        match principal {
+            Principal::User(user) => Ok(AdminUser(user)),
+            Principal::ApiKey(_) => Err(ApiError::forbidden()),
         }
     }
 }

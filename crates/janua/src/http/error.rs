@@ -300,6 +300,16 @@ impl ApiError {
                 "MFA_CHALLENGE_EXPIRED",
                 "The sign-in challenge expired; sign in again",
             ),
+            F::NotAMember => (
+                StatusCode::FORBIDDEN,
+                "NOT_A_MEMBER",
+                "You are not a member of this organization",
+            ),
+            F::InsufficientPermissions => (
+                StatusCode::FORBIDDEN,
+                "INSUFFICIENT_PERMISSIONS",
+                "You lack the permission this action needs",
+            ),
             F::MfaRequired => (
                 StatusCode::FORBIDDEN,
                 "MFA_REQUIRED",
@@ -319,6 +329,16 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "CHALLENGE_EXPIRED",
                 "The ceremony expired; start again",
+            ),
+            F::SlugTaken => (
+                StatusCode::BAD_REQUEST,
+                "SLUG_TAKEN",
+                "This slug is already taken",
+            ),
+            F::InvalidApiKey => (
+                StatusCode::UNAUTHORIZED,
+                "INVALID_API_KEY",
+                "The API key is invalid, revoked or expired",
             ),
         };
         Self::new(status, code, message)

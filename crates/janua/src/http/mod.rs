@@ -7,6 +7,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod cors;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -17,11 +18,10 @@ pub mod rate_limit;
 pub mod request_id;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::normalize_path::NormalizePath;
 use tower_http::timeout::TimeoutLayer;
@@ -79,7 +79,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             rate_limit::limit_per_ip,
         ))
-        .layer(cors(&config.security.cors_origins))
+        .layer(cors::layer(
+            &config.security.cors_origins,
+            state.core.clone(),
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::security_headers,
@@ -99,31 +102,4 @@ pub fn router(state: AppState) -> Router {
 
 async fn fallback() -> ApiError {
     ApiError::not_found()
-}
-
-fn cors(origins: &[String]) -> CorsLayer {
-    let allowed: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
-        .collect();
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(allowed))
-        .allow_credentials(true)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            HeaderName::from_static("x-api-key"),
-            HeaderName::from_static("x-request-id"),
-        ])
-        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
-        .max_age(std::time::Duration::from_secs(600))
 }

@@ -5,6 +5,8 @@
 // Tests fail by panicking; helpers outside #[test] functions do too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
+mod api_keys;
 mod audit;
 mod avatars;
 mod bad_input;
@@ -12,6 +14,7 @@ mod docs;
 mod email_flows;
 mod health_and_shutdown;
 mod helpers;
+mod invitations;
 mod keys;
 mod mail;
 mod metrics;
@@ -24,8 +27,11 @@ mod oauth_logout;
 mod oauth_tokens;
 mod oidc_conformance;
 mod oidc_flow;
+mod org_isolation;
+mod orgs;
 mod pages;
 mod passkeys;
+mod policies;
 mod sessions;
 mod sign_in;
 mod sign_up;

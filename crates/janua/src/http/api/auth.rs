@@ -14,6 +14,7 @@ use janua_core::auth::{
     account, email_verification, magic_links, password_reset, refresh, sign_in, sign_out, sign_up,
 };
 use janua_core::clock::format_timestamp;
+use janua_core::orgs::claims as org_claims;
 use serde::{Deserialize, Serialize};
 
 use crate::http::api::fields::{client_of, Problems, MAX_NAME_LEN};
@@ -159,6 +160,14 @@ pub struct SignInBody {
     email: Option<String>,
     username: Option<String>,
     password: Option<String>,
+    organization_id: Option<String>,
+}
+
+/// `organization_id` of sign-in, refresh and magic-link verify (API.md §3).
+fn requested_org(raw: Option<&str>) -> Result<Option<janua_core::ids::OrgId>, ApiError> {
+    raw.filter(|s| !s.is_empty())
+        .map(crate::http::api::fields::path_id)
+        .transpose()
 }
 
 pub async fn post_signin(
@@ -167,6 +176,7 @@ pub async fn post_signin(
     ip: ClientIp,
     Json(body): Json<SignInBody>,
 ) -> Result<Json<SignInResponse>, ApiError> {
+    let org = requested_org(body.organization_id.as_deref())?;
     let mut problems = Problems::default();
     let password = problems.required("password", body.password);
     let identifier = match (body.email, body.username) {
@@ -208,12 +218,23 @@ pub async fn post_signin(
     };
     let outcome = sign_in::sign_in(&state.core, request, &client_of(&audit)).await?;
     Ok(Json(match outcome {
-        sign_in::SignInOutcome::SignedIn(signed_in) => SignInResponse {
-            user: AuthUserView::from(&signed_in.user),
-            tokens: Some(signed_in.opened.tokens),
-            mfa_required: false,
-            mfa_token: None,
-        },
+        sign_in::SignInOutcome::SignedIn(mut signed_in) => {
+            let session = signed_in.opened.session.id;
+            org_claims::apply(
+                &state.core,
+                &signed_in.user,
+                session,
+                org,
+                &mut signed_in.opened.tokens,
+            )
+            .await?;
+            SignInResponse {
+                user: AuthUserView::from(&signed_in.user),
+                tokens: Some(signed_in.opened.tokens),
+                mfa_required: false,
+                mfa_token: None,
+            }
+        }
         sign_in::SignInOutcome::MfaRequired { user, mfa_token } => SignInResponse {
             user: AuthUserView::from(user.as_ref()),
             tokens: None,
@@ -226,6 +247,7 @@ pub async fn post_signin(
 #[derive(Debug, Deserialize)]
 pub struct RefreshBody {
     refresh_token: Option<String>,
+    organization_id: Option<String>,
 }
 
 pub async fn post_refresh(
@@ -233,13 +255,21 @@ pub async fn post_refresh(
     AuditContext(audit): AuditContext,
     Json(body): Json<RefreshBody>,
 ) -> Result<Json<TokenPair>, ApiError> {
+    let org = requested_org(body.organization_id.as_deref())?;
     let mut problems = Problems::default();
     let token = problems.required("refresh_token", body.refresh_token);
     problems.finish()?;
     let token = token.unwrap_or_default();
-    Ok(Json(
-        refresh::refresh_with_context(&state.core, &token, &audit).await?,
-    ))
+    let mut refreshed = refresh::refresh_with_context(&state.core, &token, &audit).await?;
+    org_claims::apply(
+        &state.core,
+        &refreshed.user,
+        refreshed.session,
+        org,
+        &mut refreshed.tokens,
+    )
+    .await?;
+    Ok(Json(refreshed.tokens))
 }
 
 #[derive(Debug, Serialize)]
@@ -387,6 +417,8 @@ pub async fn post_password_reset(
 #[derive(Debug, Deserialize)]
 pub struct TokenBody {
     token: Option<String>,
+    /// Magic-link verify only: the organization to select.
+    organization_id: Option<String>,
 }
 
 pub async fn post_email_verify(
@@ -459,11 +491,21 @@ pub async fn post_magic_link_verify(
     AuditContext(audit): AuditContext,
     Json(body): Json<TokenBody>,
 ) -> Result<Json<SignInResponse>, ApiError> {
+    let org = requested_org(body.organization_id.as_deref())?;
     let mut problems = Problems::default();
     let token = problems.required("token", body.token);
     problems.finish()?;
-    let signed_in =
+    let mut signed_in =
         magic_links::verify(&state.core, &token.unwrap_or_default(), &client_of(&audit)).await?;
+    let session = signed_in.opened.session.id;
+    org_claims::apply(
+        &state.core,
+        &signed_in.user,
+        session,
+        org,
+        &mut signed_in.opened.tokens,
+    )
+    .await?;
     Ok(Json(SignInResponse {
         user: AuthUserView::from(&signed_in.user),
         tokens: Some(signed_in.opened.tokens),

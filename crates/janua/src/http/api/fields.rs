@@ -42,6 +42,21 @@ impl Problems {
         (!trimmed.is_empty()).then(|| trimmed.to_owned())
     }
 
+    /// Required trimmed text of at most `max` characters.
+    pub fn required_text(
+        &mut self,
+        field: &str,
+        value: Option<String>,
+        max: usize,
+    ) -> Option<String> {
+        let present = value.as_deref().is_some_and(|v| !v.trim().is_empty());
+        let text = self.text(field, value, max);
+        if !present {
+            self.add(FieldError::new(field, "is required"));
+        }
+        text
+    }
+
     /// A required string field.
     pub fn required(&mut self, field: &str, value: Option<String>) -> Option<String> {
         match value {

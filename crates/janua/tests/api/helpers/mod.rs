@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod backend;
 pub mod oauth;
+pub mod orgs;
 pub mod pages;
 pub mod smtp;
 pub mod webhooks;
