@@ -66,6 +66,8 @@ pub enum AuthFailure {
     FeatureDisabled,
     EmailAlreadyVerified,
     EmailNotConfigured,
+    /// Passkey routes on a server without a WebAuthn relying party (503 `NOT_CONFIGURED`).
+    PasskeysNotConfigured,
     RedirectNotAllowed,
     /// The current password given to confirm a sensitive change is wrong.
     InvalidPassword,

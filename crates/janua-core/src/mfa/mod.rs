@@ -19,27 +19,16 @@ pub mod totp;
 
 /// Whether a session's authentication methods (`amr`) include a second factor: a one-time
 /// code (`otp`, also set for backup and recovery codes), a hardware-bound key (`hwk`, passkeys)
-/// or an explicit `mfa`. Organization policies that require MFA check this.
+/// or an explicit `mfa`. An organization's require-MFA policy checks this
+/// (`rbac::check`, 403 `MFA_REQUIRED`).
 pub fn satisfied_by(amr: &[String]) -> bool {
     amr.iter()
         .any(|m| matches!(m.as_str(), "otp" | "hwk" | "mfa"))
 }
 
-/// For policies that require MFA (an organization's, API.md §1 `MFA_REQUIRED`): refuses a
-/// session whose `amr` shows no second factor.
-pub fn require(amr: &[String]) -> crate::error::Result<()> {
-    if satisfied_by(amr) {
-        Ok(())
-    } else {
-        Err(crate::error::Error::auth(
-            crate::error::AuthFailure::MfaRequired,
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{require, satisfied_by};
+    use super::satisfied_by;
 
     fn amr(values: &[&str]) -> Vec<String> {
         values.iter().map(|v| (*v).to_owned()).collect()
@@ -57,16 +46,5 @@ mod tests {
         assert!(satisfied_by(&amr(&["pwd", "otp", "mfa"])));
         assert!(satisfied_by(&amr(&["hwk", "user", "mfa"])));
         assert!(satisfied_by(&amr(&["hwk"])));
-    }
-
-    #[test]
-    fn require_refuses_a_single_factor_with_mfa_required() {
-        assert!(require(&amr(&["pwd", "otp", "mfa"])).is_ok());
-        assert!(matches!(
-            require(&amr(&["pwd"])),
-            Err(crate::error::Error::Auth(
-                crate::error::AuthFailure::MfaRequired
-            ))
-        ));
     }
 }

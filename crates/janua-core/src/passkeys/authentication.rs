@@ -48,7 +48,7 @@ fn challenge_key(challenge: &str) -> String {
 }
 
 pub async fn options(core: &Core, email: Option<&Email>) -> Result<AuthenticationOptions> {
-    let webauthn = &core.passkeys.webauthn;
+    let webauthn = core.passkeys.relying_party()?;
     let mut known = None;
     if let Some(email) = email {
         if let Some(user) = core.store.find_user_by_email(&email.normalized()).await? {
@@ -156,7 +156,7 @@ async fn verified_user(
         .ok_or_else(refused)?;
     let credential: PublicKeyCredential =
         serde_json::from_value(credential).map_err(|_| refused())?;
-    let webauthn = &core.passkeys.webauthn;
+    let webauthn = core.passkeys.relying_party()?;
     let (record, result) = match pending {
         Pending::ForUser { user_id, state } => {
             let result = webauthn

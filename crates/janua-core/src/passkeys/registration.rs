@@ -78,7 +78,7 @@ pub async fn options(
     let display = display_name(&user);
     let (challenge, registration) = core
         .passkeys
-        .webauthn
+        .relying_party()?
         .start_passkey_registration(user.id.as_uuid(), &user.email, &display, Some(exclude))
         .map_err(Error::internal)?;
     let mut options = serde_json::to_value(&challenge.public_key).map_err(Error::internal)?;
@@ -113,7 +113,7 @@ pub async fn verify(
         serde_json::from_value(credential).map_err(|_| failed())?;
     let passkey = core
         .passkeys
-        .webauthn
+        .relying_party()?
         .finish_passkey_registration(&credential, &pending.registration)
         .map_err(|e| {
             tracing::info!(error = %e, "passkey registration refused");

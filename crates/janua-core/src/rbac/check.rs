@@ -18,9 +18,6 @@ use crate::rbac::permissions::{Grants, Permission};
 use crate::rbac::policies::{evaluate, Policy, Request, Subject};
 use crate::rbac::roles::OrgRole;
 
-/// `amr` values that prove a second factor (RFC 8176).
-const SECOND_FACTOR_AMR: &[&str] = &["otp", "mfa", "hwk"];
-
 /// What the caller may do in one organization.
 #[derive(Debug, Clone)]
 pub struct OrgAccess {
@@ -213,7 +210,7 @@ pub async fn member_grants(
 /// Whether the session behind the token presented a second factor: the token's `amr` when it
 /// carries one, else the session's stored `amr`.
 async fn has_second_factor(core: &Core, user: &UserPrincipal) -> Result<bool> {
-    let proves = |amr: &[String]| amr.iter().any(|m| SECOND_FACTOR_AMR.contains(&m.as_str()));
+    let proves = crate::mfa::satisfied_by;
     if !user.claims.amr.is_empty() {
         return Ok(proves(&user.claims.amr));
     }

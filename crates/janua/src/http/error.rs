@@ -245,6 +245,11 @@ impl ApiError {
                 "EMAIL_NOT_CONFIGURED",
                 "Email delivery is not configured",
             ),
+            F::PasskeysNotConfigured => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "NOT_CONFIGURED",
+                "Passkeys need WEBAUTHN_RP_ID set to a host name",
+            ),
             F::RedirectNotAllowed => (
                 StatusCode::BAD_REQUEST,
                 "REDIRECT_NOT_ALLOWED",

@@ -573,3 +573,29 @@ async fn a_user_with_totp_signs_in_with_a_passkey_without_a_code() {
     assert_eq!(status, 200, "{body}");
     assert!(body["access_token"].is_string());
 }
+
+/// A server reached by IP address has no WebAuthn relying party (an RP ID is a domain): it
+/// starts, everything else works, and the passkey routes say they are not configured.
+#[tokio::test]
+async fn a_server_on_an_ip_address_runs_without_passkeys_and_says_so() {
+    let app = crate::helpers::oauth::spawn_provider().await;
+    let user = app.new_user().await;
+    let response = app
+        .post_json_auth(
+            "/api/v1/passkeys/register/options",
+            &user.access_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(assert_error_shape(&body), "NOT_CONFIGURED");
+    let response = app
+        .post_json("/api/v1/passkeys/authenticate/options", &json!({}))
+        .await;
+    assert_eq!(response.status(), 503);
+    let me = app
+        .get_json_auth("/api/v1/auth/me", &user.access_token)
+        .await;
+    assert_eq!(me.0, 200);
+}
