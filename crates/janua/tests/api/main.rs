@@ -27,6 +27,7 @@ mod oauth_logout;
 mod oauth_tokens;
 mod oidc_conformance;
 mod oidc_flow;
+mod oidc_mfa;
 mod org_isolation;
 mod orgs;
 mod pages;

@@ -209,6 +209,28 @@ impl Browser<'_> {
     /// Follows an authorize URL through sign-in (when asked) and consent (allow) to the
     /// client's redirect; returns that final `Location`.
     pub async fn authorize_through(&self, app: &TestApp, url: &str, user: &TestUser) -> String {
+        self.authorize_with(app, url, user, None).await
+    }
+
+    /// As [`Browser::authorize_through`], for a user with MFA on: the login form answers with
+    /// the hosted MFA step (and no session yet), which is completed with `code`.
+    pub async fn authorize_through_mfa(
+        &self,
+        app: &TestApp,
+        url: &str,
+        user: &TestUser,
+        code: &str,
+    ) -> String {
+        self.authorize_with(app, url, user, Some(code)).await
+    }
+
+    async fn authorize_with(
+        &self,
+        app: &TestApp,
+        url: &str,
+        user: &TestUser,
+        second_factor: Option<&str>,
+    ) -> String {
         let mut next = path_of(app, url);
         for _ in 0..6 {
             let response = self.get(&next).await;
@@ -232,7 +254,10 @@ impl Browser<'_> {
                         }
                         let fields: Vec<(&str, &str)> =
                             fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                        let posted = self.post_form("/api/v1/auth/login-form", &fields).await;
+                        let mut posted = self.post_form("/api/v1/auth/login-form", &fields).await;
+                        if let Some(code) = second_factor {
+                            posted = self.second_factor(posted, code).await;
+                        }
                         assert_eq!(posted.status(), 302, "sign-in failed");
                         next = location(&posted);
                     } else {
@@ -251,6 +276,40 @@ impl Browser<'_> {
             }
         }
         panic!("the authorization flow did not reach the client");
+    }
+
+    /// Answers the hosted MFA step that `login_form_answer` must be with `code`, carrying the
+    /// step's hidden fields (the pending authorization request among them).
+    async fn second_factor(
+        &self,
+        login_form_answer: reqwest::Response,
+        code: &str,
+    ) -> reqwest::Response {
+        assert_eq!(login_form_answer.status(), 200, "expected the MFA step");
+        let page = login_form_answer.text().await.unwrap();
+        assert!(
+            page.contains("id=\"login-mfa-form\""),
+            "expected the MFA step"
+        );
+        assert!(
+            self.cookie("janua_session").is_none(),
+            "no session before the second factor"
+        );
+        let mut fields = vec![("code", code.to_owned())];
+        for name in [
+            "mfa_token",
+            "csrf_token",
+            "auth_request_id",
+            "client_id",
+            "client_name",
+            "next",
+        ] {
+            if let Some(v) = hidden_field(&page, name) {
+                fields.push((name, v));
+            }
+        }
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post_form("/api/v1/auth/login-mfa-form", &fields).await
     }
 
     /// Posts the consent form shown in `page` with `action`; returns the `Location`.
