@@ -4,19 +4,29 @@
 use uuid::Uuid;
 
 use super::query::Scope;
-use crate::auth::principal::UserPrincipal;
+use crate::auth::principal::{Principal, UserPrincipal};
 use crate::context::Core;
 use crate::error::{Error, Result};
+use crate::ids::OrgId;
+use crate::rbac::check::holds;
 
-/// ORG-ADMIN PLUG-IN POINT (organizations/RBAC, issue 5): whether `reader` holds `audit:read`
-/// in `organization`. Until organizations and roles exist, only platform administrators read
-/// an organization's entries; replace the body with the RBAC check when it lands.
+/// Whether `reader` holds `audit:read` in `organization` (the RBAC enforcement point,
+/// `rbac::check`); platform administrators always do.
 pub async fn can_read_organization(
-    _core: &Core,
+    core: &Core,
     reader: &UserPrincipal,
-    _organization: Uuid,
+    organization: Uuid,
 ) -> Result<bool> {
-    Ok(reader.is_admin)
+    if reader.is_admin {
+        return Ok(true);
+    }
+    holds(
+        core,
+        &Principal::User(reader.clone()),
+        OrgId::from_uuid(organization),
+        "audit:read",
+    )
+    .await
 }
 
 /// The scope of a list, stats or export request. `organization`: the reader asked for one

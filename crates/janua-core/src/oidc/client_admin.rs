@@ -1,12 +1,13 @@
 //! Managing OAuth clients (API.md §10): create, read, list, update, delete and the internal
-//! idempotent registration. Who may manage a client: its creator and platform admins.
-//!
-//! Organization seam: API.md also lets holders of `integrations:write` in the client's
-//! organization manage it. Organizations are built separately; until their permission check
-//! exists, [`can_manage`] grants nothing through an organization and creating a client inside
-//! an organization is admin-only.
+//! idempotent registration. Who may see a client: platform admins, its creator, and holders of
+//! `integrations:read` in the client's organization; who may change it: admins, its creator,
+//! and holders of `integrations:write` there (checked by the RBAC enforcement point,
+//! `rbac::check`). Creating a client inside an organization needs `integrations:write` in it;
+//! moving a client between organizations, pinning a `client_id`, first-party clients and the
+//! `admin` scope are for platform admins only.
 
 use crate::audit::{Actor, AuditEntry, RequestContext};
+use crate::auth::principal::Principal;
 use crate::context::Core;
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{OAuthClientId, OrgId, UserId};
@@ -15,6 +16,7 @@ use crate::oidc::clients::{
 };
 use crate::oidc::scopes;
 use crate::oidc::store::{ClientLookup, ClientQuery};
+use crate::rbac::check::holds;
 
 /// The user managing clients.
 #[derive(Debug, Clone)]
@@ -22,7 +24,12 @@ pub struct Manager {
     pub user_id: UserId,
     pub email: Option<String>,
     pub is_admin: bool,
+    /// The same caller as org-scoped routes see them, for the organization's permissions.
+    pub principal: Principal,
 }
+
+const READ: &str = "integrations:read";
+const WRITE: &str = "integrations:write";
 
 impl Manager {
     fn actor(&self) -> Actor {
@@ -46,8 +53,20 @@ pub struct CreatedClient {
     pub secret: Option<String>,
 }
 
-pub fn can_manage(manager: &Manager, client: &OAuthClient) -> bool {
-    manager.is_admin || client.created_by == Some(manager.user_id)
+/// Whether `manager` may use `permission` (`integrations:read` / `:write`) on `client`.
+pub async fn may(
+    core: &Core,
+    manager: &Manager,
+    client: &OAuthClient,
+    permission: &str,
+) -> Result<bool> {
+    if manager.is_admin || client.created_by == Some(manager.user_id) {
+        return Ok(true);
+    }
+    match client.spec.organization_id {
+        Some(org) => holds(core, &manager.principal, org, permission).await,
+        None => Ok(false),
+    }
 }
 
 fn audit(
@@ -72,8 +91,15 @@ pub async fn create_client(
     input: CreateClient,
     context: &RequestContext,
 ) -> Result<CreatedClient> {
-    if !manager.is_admin && (input.client_id.is_some() || input.spec.organization_id.is_some()) {
-        return Err(Error::Forbidden);
+    if !manager.is_admin {
+        if input.client_id.is_some() {
+            return Err(Error::Forbidden);
+        }
+        if let Some(org) = input.spec.organization_id {
+            if !holds(core, &manager.principal, org, WRITE).await? {
+                return Err(Error::Forbidden);
+            }
+        }
     }
     input.spec.validate(manager.is_admin)?;
     if !input.allow_duplicate
@@ -175,14 +201,32 @@ pub async fn register_client(
     })
 }
 
-/// A client the manager may see and change.
+/// A client the manager may change.
 pub async fn get_managed_client(
     core: &Core,
     manager: &Manager,
     id: OAuthClientId,
 ) -> Result<OAuthClient> {
+    client_for(core, manager, id, WRITE).await
+}
+
+/// A client the manager may see.
+pub async fn get_visible_client(
+    core: &Core,
+    manager: &Manager,
+    id: OAuthClientId,
+) -> Result<OAuthClient> {
+    client_for(core, manager, id, READ).await
+}
+
+async fn client_for(
+    core: &Core,
+    manager: &Manager,
+    id: OAuthClientId,
+    permission: &str,
+) -> Result<OAuthClient> {
     let client = core.store.get_client(id).await?.ok_or(Error::NotFound)?;
-    if !can_manage(manager, &client) {
+    if !may(core, manager, &client, permission).await? {
         return Err(Error::Forbidden);
     }
     Ok(client)
@@ -199,8 +243,13 @@ pub async fn list_clients(
     if all && !manager.is_admin {
         return Err(Error::Forbidden);
     }
+    // An organization's clients are listed whole for whoever may read them there.
+    let whole_organization = match organization_id {
+        Some(org) if !all => manager.is_admin || holds(core, &manager.principal, org, READ).await?,
+        _ => false,
+    };
     let query = ClientQuery {
-        created_by: (!all).then_some(manager.user_id),
+        created_by: (!all && !whole_organization).then_some(manager.user_id),
         organization_id,
         page,
         per_page,

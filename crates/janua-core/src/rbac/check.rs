@@ -100,6 +100,27 @@ pub async fn authorize(
     Ok(access)
 }
 
+/// For capabilities whose resources may belong to an organization (audit entries, webhook
+/// endpoints, OAuth clients): whether `principal` holds `permission` in `org`, through the same
+/// [`authorize`]. Not being a member, lacking the permission or an unknown organization is
+/// `false`; an unmet require-MFA policy stays an error (403 `MFA_REQUIRED`), so the caller
+/// learns what to do.
+pub async fn holds(
+    core: &Core,
+    principal: &Principal,
+    org_id: OrgId,
+    permission: &str,
+) -> Result<bool> {
+    match authorize(core, principal, org_id, permission).await {
+        Ok(_) => Ok(true),
+        Err(Error::NotFound)
+        | Err(Error::Auth(AuthFailure::NotAMember | AuthFailure::InsufficientPermissions)) => {
+            Ok(false)
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// Membership and policy checks without a permission: what a route needs before deciding
 /// which permission applies (self-service removal, for example).
 pub async fn access(core: &Core, principal: &Principal, org_id: OrgId) -> Result<OrgAccess> {

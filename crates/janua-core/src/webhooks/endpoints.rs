@@ -1,7 +1,7 @@
 //! Managing webhook endpoints (API.md §14): create (secret shown once), read, update,
 //! regenerate the secret, delete. Administrators manage every endpoint; a user manages their
-//! own; an organization's endpoints are managed by whoever may manage that organization's
-//! webhooks ([`can_manage_organization`], the plug-in point for RBAC).
+//! own; an organization's endpoints are listed by holders of `webhooks:read` and managed by
+//! holders of `webhooks:write` there (checked by the RBAC enforcement point, `rbac::check`).
 
 use std::collections::BTreeMap;
 
@@ -16,16 +16,24 @@ use crate::crypto::random_token;
 use crate::crypto::seal::Sealer;
 use crate::error::{Error, FieldError, Result};
 
-/// ORG-ADMIN PLUG-IN POINT (organizations/RBAC, issue 5): whether `user` may manage the
-/// webhooks of `organization` (`webhooks:*`). Until organizations and roles exist, only
-/// platform administrators manage organization endpoints; replace the body with the RBAC check
-/// when it lands.
-pub async fn can_manage_organization(
-    _core: &Core,
+/// Whether `user` holds `permission` (`webhooks:read` / `webhooks:write`) in `organization`;
+/// platform administrators always do.
+pub async fn can_in_organization(
+    core: &Core,
     user: &UserPrincipal,
-    _organization: Uuid,
+    organization: Uuid,
+    permission: &str,
 ) -> Result<bool> {
-    Ok(user.is_admin)
+    if user.is_admin {
+        return Ok(true);
+    }
+    crate::rbac::check::holds(
+        core,
+        &crate::auth::principal::Principal::User(user.clone()),
+        crate::ids::OrgId::from_uuid(organization),
+        permission,
+    )
+    .await
 }
 
 /// What the caller asked for; the URL is already validated (scheme, host, SSRF rules).
@@ -95,7 +103,9 @@ pub async fn may_manage(core: &Core, user: &UserPrincipal, owner: EndpointOwner)
         _ if user.is_admin => true,
         EndpointOwner::Platform => false,
         EndpointOwner::User(id) => id == user.user_id,
-        EndpointOwner::Organization(org) => can_manage_organization(core, user, org).await?,
+        EndpointOwner::Organization(org) => {
+            can_in_organization(core, user, org, "webhooks:write").await?
+        }
     })
 }
 
@@ -172,7 +182,7 @@ pub async fn list(
 ) -> Result<Vec<Endpoint>> {
     let owner = match organization {
         Some(org) => {
-            if !may_manage(core, user, EndpointOwner::Organization(org)).await? {
+            if !can_in_organization(core, user, org, "webhooks:read").await? {
                 return Err(Error::Forbidden);
             }
             Some(EndpointOwner::Organization(org))

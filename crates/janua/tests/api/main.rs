@@ -29,6 +29,7 @@ mod oidc_conformance;
 mod oidc_flow;
 mod oidc_mfa;
 mod org_isolation;
+mod org_resources;
 mod orgs;
 mod pages;
 mod passkeys;

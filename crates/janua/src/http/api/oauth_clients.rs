@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use janua_core::auth::principal::UserPrincipal;
+use janua_core::auth::principal::{Principal, UserPrincipal};
 use janua_core::clock::format_timestamp;
 use janua_core::crypto::constant_time_eq;
 use janua_core::error::FieldError;
@@ -62,6 +62,7 @@ fn manager(principal: &UserPrincipal) -> Manager {
         user_id: principal.user_id,
         email: principal.claims.email.clone(),
         is_admin: principal.is_admin,
+        principal: Principal::User(principal.clone()),
     }
 }
 
@@ -258,7 +259,7 @@ pub async fn get_client(
     Path(id): Path<String>,
 ) -> Result<Json<ClientView>, ApiError> {
     let id: OAuthClientId = path_id(&id)?;
-    let client = client_admin::get_managed_client(&state.core, &manager(&principal), id).await?;
+    let client = client_admin::get_visible_client(&state.core, &manager(&principal), id).await?;
     Ok(Json(view(client, None)))
 }
 
