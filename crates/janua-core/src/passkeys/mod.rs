@@ -1,5 +1,5 @@
 //! Passkeys (API.md §8): WebAuthn L2 credentials through `webauthn-rs` (see
-//! docs/decisions/0003-webauthn-library.md), used for passwordless sign-in that also counts as
+//! docs/decisions/0005-webauthn-library.md), used for passwordless sign-in that also counts as
 //! MFA (`amr` = `hwk`, `user`, `mfa`).
 //!
 //! - [`settings`]: the relying party (`WEBAUTHN_RP_ID`, `_RP_NAME`, `_ORIGINS`).
