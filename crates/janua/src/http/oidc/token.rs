@@ -37,7 +37,17 @@ pub struct TokenForm {
 }
 
 /// `RATE_LIMIT_TOKEN` per client.
-async fn limit(state: &AppState, credentials: &ClientCredentials) -> Result<(), OAuthFailure> {
+/// The client behind a token-endpoint request (RFC 6749 §2.3: HTTP Basic or the form's
+/// `client_id`/`client_secret`), after the per-client rate limit. Returns the credentials and
+/// whether they came by Basic (an `invalid_client` answer then carries `WWW-Authenticate`).
+async fn calling_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    client_id: Option<&str>,
+    client_secret: Option<&str>,
+) -> Result<(ClientCredentials, bool), OAuthFailure> {
+    let credentials = client_credentials(headers, client_id, client_secret)?;
+    let basic = matches!(credentials, ClientCredentials::Basic { .. });
     state
         .rate_limiter
         .check(
@@ -46,7 +56,8 @@ async fn limit(state: &AppState, credentials: &ClientCredentials) -> Result<(), 
             &state.config.rate_limits.token,
         )
         .await
-        .map_err(OAuthFailure::from)
+        .map_err(OAuthFailure::from)?;
+    Ok((credentials, basic))
 }
 
 /// Issues tokens for the `grant_type` (authorization_code, refresh_token, client_credentials,
@@ -70,18 +81,17 @@ pub async fn post_token(
         Ok(form) => form,
         Err(failure) => return failure.into_response(),
     };
-    let credentials = match client_credentials(
+    let client = calling_client(
+        &state,
         &headers,
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
-    ) {
-        Ok(c) => c,
+    )
+    .await;
+    let (credentials, basic) = match client {
+        Ok(client) => client,
         Err(failure) => return failure.into_response(),
     };
-    let basic = matches!(credentials, ClientCredentials::Basic { .. });
-    if let Err(failure) = limit(&state, &credentials).await {
-        return failure.into_response();
-    }
     let params = TokenParams {
         grant_type: form.grant_type,
         code: form.code,
@@ -125,18 +135,17 @@ pub async fn post_device_authorization(
         Ok(form) => form,
         Err(failure) => return failure.into_response(),
     };
-    let credentials = match client_credentials(
+    let client = calling_client(
+        &state,
         &headers,
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
-    ) {
-        Ok(c) => c,
+    )
+    .await;
+    let (credentials, basic) = match client {
+        Ok(client) => client,
         Err(failure) => return failure.into_response(),
     };
-    let basic = matches!(credentials, ClientCredentials::Basic { .. });
-    if let Err(failure) = limit(&state, &credentials).await {
-        return failure.into_response();
-    }
     match start_device_authorization(&state.core, &credentials, form.scope.as_deref()).await {
         Ok(response) => no_store_json(&response),
         Err(e) => OAuthFailure::from(e).with_basic(basic).into_response(),
