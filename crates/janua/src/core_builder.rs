@@ -116,6 +116,10 @@ pub fn oauth_settings(config: &Config) -> anyhow::Result<OAuthSettings> {
     settings.id_token_ttl = duration(tokens.id_token_ttl);
     settings.auth_code_ttl = duration(tokens.auth_code_ttl);
     settings.secret_rotation_grace = duration(config.security.client_secret_rotation_grace);
+    settings.email_verification_grace = config
+        .security
+        .require_email_verification
+        .then(|| duration(config.security.email_verification_grace));
     settings.device_verification_uri = format!(
         "{}/api/v1/oauth/device",
         config.urls.api_base_url.trim_end_matches('/')

@@ -14,6 +14,7 @@ use crate::auth::users::User;
 use crate::context::Core;
 use crate::crypto::{random_token, secret_digest};
 use crate::error::Result;
+use crate::ids::OrgId;
 use crate::oidc::client_cache::load_client;
 use crate::oidc::clients::{OAuthClient, GRANT_AUTHORIZATION_CODE};
 use crate::oidc::consent::consent_covers;
@@ -46,6 +47,8 @@ pub struct AuthorizeParams {
     pub id_token_hint: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
+    /// The organization the tokens are for (its id): the user must be a member.
+    pub organization: Option<String>,
 }
 
 /// A failed authorization request.
@@ -87,6 +90,8 @@ pub enum AuthorizeOutcome {
     },
     /// 302 to the client: a code, or an error, with `state` and `iss`.
     Redirect(String),
+    /// 403 `EMAIL_NOT_VERIFIED` page: the user must verify their email address first.
+    EmailNotVerified,
 }
 
 fn no_redirect(description: &str) -> AuthorizeError {
@@ -228,6 +233,13 @@ fn parse_request(
         })?),
     };
     let login_hint = optional(params.login_hint).filter(|h| h.len() <= MAX_HINT_LEN);
+    let organization_id =
+        match optional(params.organization) {
+            None => None,
+            Some(raw) => Some(raw.parse::<OrgId>().map_err(|_| {
+                OAuthError::invalid_request("organization must be an organization id")
+            })?),
+        };
     Ok(AuthorizationRequest {
         id: uuid::Uuid::now_v7(),
         client: client.id,
@@ -240,7 +252,7 @@ fn parse_request(
         prompt,
         max_age,
         login_hint,
-        organization_id: None,
+        organization_id,
         session_id: None,
         created_at: now,
         expires_at: now + core.oauth.request_ttl,
@@ -402,6 +414,29 @@ async fn decide(
             "no browser after login check",
         )));
     };
+    // Step (2), once the user is known: tokens for an organization need a membership of it.
+    if let Some(org) = request.organization_id {
+        let (role, _) = crate::rbac::check::member_grants(core, org, browser.user.id).await?;
+        if role.is_none() {
+            return redirect_error(
+                OAuthErrorCode::AccessDenied,
+                "the user is not a member of the organization",
+            );
+        }
+    }
+    // Step (4): past the grace period an unverified address is refused.
+    if let Some(grace) = core.oauth.email_verification_grace {
+        let user = &browser.user;
+        if !user.email_verified && now - user.created_at > grace {
+            if prompt_none {
+                return redirect_error(
+                    OAuthErrorCode::InteractionRequired,
+                    "the user must verify their email address",
+                );
+            }
+            return Ok(AuthorizeOutcome::EmailNotVerified);
+        }
+    }
     let asked_for_consent = has_prompt(&request, "consent");
     let consented = client.spec.is_first_party
         || consent_covers(core, browser.user.id, client.id, &request.scopes).await?;

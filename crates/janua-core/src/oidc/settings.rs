@@ -24,6 +24,9 @@ pub struct OAuthSettings {
     /// How long a client read for authentication is trusted without re-reading it; changes
     /// made on this instance take effect at once, on other instances within this time.
     pub client_cache_ttl: Duration,
+    /// `REQUIRE_EMAIL_VERIFICATION` with `EMAIL_VERIFICATION_GRACE_PERIOD_HOURS`: authorize
+    /// refuses users whose email is still unverified this long after sign-up. `None`: never.
+    pub email_verification_grace: Option<Duration>,
 }
 
 impl OAuthSettings {
@@ -39,6 +42,7 @@ impl OAuthSettings {
             device_poll_interval: Duration::seconds(5),
             device_verification_uri: format!("{issuer}/device"),
             client_cache_ttl: Duration::seconds(5),
+            email_verification_grace: Some(Duration::hours(1)),
         }
     }
 }

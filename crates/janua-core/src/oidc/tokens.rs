@@ -10,13 +10,13 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::auth::access_token::{AccessClaims, Audience, ACCESS_TOKEN_TYPE};
-use crate::auth::tokens::roles;
 use crate::auth::users::User;
 use crate::context::Core;
 use crate::error::Result;
 use crate::ids::SessionId;
 use crate::oidc::clients::OAuthClient;
 use crate::oidc::scopes;
+use crate::orgs::claims::OrgClaims;
 use crate::tokens::keys::SigningAlgorithm;
 
 /// The token endpoint's success response (RFC 6749 §5.1). Absent members are omitted, never
@@ -59,6 +59,7 @@ pub fn user_access_token(
     grant: SessionId,
     scope: &str,
     amr: &[String],
+    org: &OrgClaims,
     now: DateTime<Utc>,
 ) -> Result<String> {
     let iat = now.timestamp();
@@ -75,9 +76,9 @@ pub fn user_access_token(
         email: Some(user.email.clone()),
         scope: Some(scope.to_owned()),
         client_id: Some(client.client_id.clone()),
-        org_id: None,
-        org_role: None,
-        roles: roles(user),
+        org_id: org.org_id.clone(),
+        org_role: org.org_role.clone(),
+        roles: org.roles.clone(),
         amr: amr.to_vec(),
     };
     core.keys.sign(signing_alg(core, client), &claims)
@@ -171,6 +172,9 @@ pub struct IdTokenFacts<'a> {
     pub amr: &'a [String],
     pub sid: SessionId,
     pub access_token: &'a str,
+    /// With the `organization` scope: the selected organization's claims and the
+    /// `organizations` list.
+    pub organization: Option<(&'a OrgClaims, Value)>,
 }
 
 pub fn id_token(
@@ -199,6 +203,13 @@ pub fn id_token(
     claims.insert("at_hash".into(), json!(at_hash(facts.access_token, alg)));
     claims.insert("sid".into(), json!(facts.sid.to_string()));
     claims.insert("amr".into(), json!(facts.amr));
+    if let Some((org, organizations)) = &facts.organization {
+        if let (Some(id), Some(role)) = (&org.org_id, &org.org_role) {
+            claims.insert("org_id".into(), json!(id));
+            claims.insert("org_role".into(), json!(role));
+        }
+        claims.insert("organizations".into(), organizations.clone());
+    }
     core.keys.sign(alg, &Value::Object(claims))
 }
 

@@ -1,7 +1,8 @@
 //! The organization claims of a REST session's access token (API.md §3): with an organization
 //! selected (`organization_id` on sign-in, refresh or magic-link verify), `org_id`, `org_role`
 //! and that organization's roles; without, the roles of every membership. Platform admins also
-//! get `admin`.
+//! get `admin`. OAuth user tokens carry the same claims for the authorization's
+//! `organization` parameter ([`OrgClaims`]).
 
 use crate::auth::access_token::AccessClaims;
 use crate::auth::tokens::{access_claims, roles};
@@ -52,30 +53,67 @@ async fn org_claims(
         .map(|s| s.amr)
         .unwrap_or_default();
     let mut claims = access_claims(core, user, session, &amr, core.clock.now());
-    let mut names: Vec<String> = Vec::new();
-    match selected {
-        Some(org) => {
-            let (role, _) = member_grants(core, org, user.id).await?;
-            if let Some(role) = role {
-                claims.org_id = Some(org.to_string());
-                claims.org_role = Some(role.as_str().to_owned());
-                names.push(role.as_str().to_owned());
-                for custom in core.store.user_roles(org, user.id).await? {
-                    names.push(custom.name);
+    let org = OrgClaims::of(core, user, selected).await?;
+    claims.org_id = org.org_id;
+    claims.org_role = org.org_role;
+    claims.roles = org.roles;
+    Ok(claims)
+}
+
+/// The organization claims of a user's token: `org_id` and `org_role` when `selected` is an
+/// organization the user belongs to, and the `roles` (that organization's roles, else every
+/// membership's; plus the platform roles).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrgClaims {
+    pub org_id: Option<String>,
+    pub org_role: Option<String>,
+    pub roles: Vec<String>,
+}
+
+impl OrgClaims {
+    pub async fn of(core: &Core, user: &User, selected: Option<OrgId>) -> Result<Self> {
+        let mut claims = OrgClaims::default();
+        let mut names: Vec<String> = Vec::new();
+        match selected {
+            Some(org) => {
+                let (role, _) = member_grants(core, org, user.id).await?;
+                if let Some(role) = role {
+                    claims.org_id = Some(org.to_string());
+                    claims.org_role = Some(role.as_str().to_owned());
+                    names.push(role.as_str().to_owned());
+                    for custom in core.store.user_roles(org, user.id).await? {
+                        names.push(custom.name);
+                    }
+                }
+            }
+            None => {
+                for member in core.store.list_memberships(user.id).await? {
+                    names.push(member.role.as_str().to_owned());
                 }
             }
         }
-        None => {
-            for member in core.store.list_memberships(user.id).await? {
-                names.push(member.role.as_str().to_owned());
-            }
+        names.extend(roles(user));
+        names.sort();
+        names.dedup();
+        claims.roles = names;
+        Ok(claims)
+    }
+}
+
+/// The `organizations` claim of an ID token with the `organization` scope:
+/// `[{id, slug, role}]` for every active membership.
+pub async fn memberships_claim(core: &Core, user: &User) -> Result<serde_json::Value> {
+    let mut list = Vec::new();
+    for member in core.store.list_memberships(user.id).await? {
+        if let Some(org) = core.store.get_org(member.organization_id).await? {
+            list.push(serde_json::json!({
+                "id": org.id.to_string(),
+                "slug": org.slug,
+                "role": member.role.as_str(),
+            }));
         }
     }
-    names.extend(roles(user));
-    names.sort();
-    names.dedup();
-    claims.roles = names;
-    Ok(claims)
+    Ok(serde_json::Value::Array(list))
 }
 
 /// After a sign-in or refresh: puts the organization claims into `tokens`. When the requested

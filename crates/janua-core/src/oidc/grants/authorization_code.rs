@@ -94,6 +94,7 @@ pub async fn exchange(
         auth_time: record.auth_time,
         amr: &record.amr,
         code_id: Some(record.id),
+        organization_id: record.organization_id,
     };
     open_grant(core, &facts).await
 }

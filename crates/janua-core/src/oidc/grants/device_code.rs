@@ -82,6 +82,7 @@ pub async fn poll(
         auth_time: now,
         amr: &[],
         code_id: None,
+        organization_id: None,
     };
     open_grant(core, &facts).await
 }

@@ -9,11 +9,12 @@ use crate::auth::tokens::new_refresh_secret;
 use crate::auth::users::User;
 use crate::context::Core;
 use crate::error::Result;
-use crate::ids::SessionId;
+use crate::ids::{OrgId, SessionId};
 use crate::oidc::clients::{OAuthClient, GRANT_REFRESH_TOKEN};
 use crate::oidc::scopes;
 use crate::oidc::store::NewGrantSession;
 use crate::oidc::tokens::{id_token, user_access_token, IdTokenFacts, TokenResponse};
+use crate::orgs::claims::{memberships_claim, OrgClaims};
 
 /// What the new grant carries over from the authorization.
 pub struct GrantFacts<'a> {
@@ -25,6 +26,8 @@ pub struct GrantFacts<'a> {
     pub auth_time: DateTime<Utc>,
     pub amr: &'a [String],
     pub code_id: Option<uuid::Uuid>,
+    /// The authorization's `organization`: its claims go into the tokens.
+    pub organization_id: Option<OrgId>,
 }
 
 pub async fn open_grant(core: &Core, facts: &GrantFacts<'_>) -> Result<TokenResponse> {
@@ -41,7 +44,7 @@ pub async fn open_grant(core: &Core, facts: &GrantFacts<'_>) -> Result<TokenResp
         client: facts.client.id,
         parent_session_id: facts.parent_session_id,
         scopes: facts.scopes.to_vec(),
-        organization_id: None,
+        organization_id: facts.organization_id,
         amr: facts.amr.to_vec(),
         auth_time: facts.auth_time,
         created_at: now,
@@ -60,11 +63,11 @@ pub async fn open_grant(core: &Core, facts: &GrantFacts<'_>) -> Result<TokenResp
     .details(serde_json::json!({"client_id": facts.client.client_id, "scopes": facts.scopes}))
     .concerning_user(facts.user.id.as_uuid());
     core.store.open_grant_session(&grant, &[entry]).await?;
-    issue_user_tokens(core, facts, id, facts.scopes, refresh.map(|r| r.token), now)
+    issue_user_tokens(core, facts, id, facts.scopes, refresh.map(|r| r.token), now).await
 }
 
 /// Access token (+ ID token with `openid`) for an existing grant session.
-pub fn issue_user_tokens(
+pub async fn issue_user_tokens(
     core: &Core,
     facts: &GrantFacts<'_>,
     grant: SessionId,
@@ -73,6 +76,9 @@ pub fn issue_user_tokens(
     now: DateTime<Utc>,
 ) -> Result<TokenResponse> {
     let scope = granted.join(" ");
+    // Read at every issue, so a role change (or leaving the organization) shows at the next
+    // refresh.
+    let org = OrgClaims::of(core, facts.user, facts.organization_id).await?;
     let access_token = user_access_token(
         core,
         facts.user,
@@ -80,8 +86,14 @@ pub fn issue_user_tokens(
         grant,
         &scope,
         facts.amr,
+        &org,
         now,
     )?;
+    let organization = if granted.iter().any(|s| s == scopes::ORGANIZATION) {
+        Some((&org, memberships_claim(core, facts.user).await?))
+    } else {
+        None
+    };
     let id_token = if granted.iter().any(|s| s == scopes::OPENID) {
         let id_facts = IdTokenFacts {
             nonce: facts.nonce,
@@ -89,6 +101,7 @@ pub fn issue_user_tokens(
             amr: facts.amr,
             sid: grant,
             access_token: &access_token,
+            organization,
         };
         Some(id_token(
             core,

@@ -126,6 +126,7 @@ pub async fn refresh(
         auth_time: grant.session.auth_time,
         amr: &grant.session.amr,
         code_id: None,
+        organization_id: grant.organization_id,
     };
     issue_user_tokens(
         core,
@@ -135,4 +136,5 @@ pub async fn refresh(
         Some(next.token),
         now,
     )
+    .await
 }

@@ -54,6 +54,7 @@ pub struct AuthorizeQuery {
     id_token_hint: Option<String>,
     request: Option<String>,
     request_uri: Option<String>,
+    organization: Option<String>,
     /// A request parked while the user signed in (set by the hosted sign-in page).
     auth_request_id: Option<String>,
     csrf_token: Option<String>,
@@ -76,6 +77,7 @@ impl AuthorizeQuery {
             id_token_hint: self.id_token_hint,
             request: self.request,
             request_uri: self.request_uri,
+            organization: self.organization,
         }
     }
 }
@@ -139,6 +141,14 @@ async fn run(state: &AppState, headers: &HeaderMap, query: AuthorizeQuery) -> Re
             client,
             scopes,
         }) => consent_page(state, headers, request_id, &client, &scopes),
+        Ok(AuthorizeOutcome::EmailNotVerified) => state.pages.message(
+            StatusCode::FORBIDDEN,
+            "Verify your email address first",
+            "Open the link in the verification email we sent you, then return to the \
+             application and sign in again.",
+            Some("EMAIL_NOT_VERIFIED"),
+            None,
+        ),
         Err(AuthorizeError::NoRedirect(error)) => state.pages.message(
             StatusCode::BAD_REQUEST,
             "This sign-in request cannot be completed",

@@ -2,7 +2,7 @@
 //! the checklist of issue 8), against the real server. The full relying-party journey with the
 //! `openidconnect` crate is in `oidc_flow.rs`.
 
-mod fixture;
+pub(crate) mod fixture;
 
 use janua_core::clock::Clock;
 use openidconnect::{OAuth2TokenResponse, TokenResponse};
