@@ -493,3 +493,65 @@ async fn deleting_an_organization_removes_it_for_every_member() {
         .await;
     assert_eq!(status, 404);
 }
+
+/// The organization's require-MFA policy with a real second factor: the owner's password-only
+/// session is refused, a session completed with a TOTP code (and one opened by refreshing it)
+/// is let in.
+#[tokio::test]
+async fn a_session_with_a_second_factor_meets_the_organizations_mfa_policy() {
+    let app = spawn_app().await;
+    let owner = app.new_user().await;
+    let org = app.create_org(&owner.access_token, &slug("mfa2")).await;
+    let org = org["id"].as_str().unwrap();
+    let (status, body) = app
+        .call(
+            "PUT",
+            &format!("{O}/{org}/settings"),
+            &As::User(owner.access_token.clone()),
+            Some(&json!({"require_mfa": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (secret, _) = crate::mfa::enable_and_verify(&app, &owner).await;
+    // The session from before MFA was turned on has no second factor.
+    let (status, code) = error_code(
+        &app,
+        "GET",
+        &format!("{O}/{org}"),
+        &As::User(owner.access_token.clone()),
+        None,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (403, "MFA_REQUIRED"));
+
+    let token = crate::mfa::mfa_token(&app, &owner).await;
+    let code = crate::mfa::code_at(&app, &secret, 0);
+    let (status, signed_in) = crate::mfa::challenge(&app, &token, &code).await;
+    assert_eq!(status, 200, "{signed_in}");
+    let access = signed_in["tokens"]["access_token"].as_str().unwrap();
+    let (status, body) = app
+        .call(
+            "GET",
+            &format!("{O}/{org}"),
+            &As::User(access.to_owned()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let refresh = signed_in["tokens"]["refresh_token"].as_str().unwrap();
+    let response = app
+        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let refreshed: Value = response.json().await.unwrap();
+    let (status, body) = app
+        .call(
+            "GET",
+            &format!("{O}/{org}"),
+            &As::User(refreshed["access_token"].as_str().unwrap().to_owned()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
