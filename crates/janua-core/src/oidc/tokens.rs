@@ -51,17 +51,24 @@ fn audience(core: &Core, client: &OAuthClient) -> Audience {
     }
 }
 
+/// What a user's OAuth access token says about its grant.
+pub struct GrantClaims<'a> {
+    /// The grant session (`sid`).
+    pub sid: SessionId,
+    pub scope: &'a str,
+    pub amr: &'a [String],
+    pub org: &'a OrgClaims,
+}
+
 /// An access token for a user's grant session.
 pub fn user_access_token(
     core: &Core,
     user: &User,
     client: &OAuthClient,
-    grant: SessionId,
-    scope: &str,
-    amr: &[String],
-    org: &OrgClaims,
+    grant: &GrantClaims<'_>,
     now: DateTime<Utc>,
 ) -> Result<String> {
+    let org = grant.org;
     let iat = now.timestamp();
     let claims = AccessClaims {
         iss: core.auth.issuer.clone(),
@@ -72,14 +79,14 @@ pub fn user_access_token(
         exp: iat + core.auth.access_token_ttl.num_seconds(),
         jti: uuid::Uuid::new_v4().to_string(),
         token_type: ACCESS_TOKEN_TYPE.to_owned(),
-        sid: Some(grant.to_string()),
+        sid: Some(grant.sid.to_string()),
         email: Some(user.email.clone()),
-        scope: Some(scope.to_owned()),
+        scope: Some(grant.scope.to_owned()),
         client_id: Some(client.client_id.clone()),
         org_id: org.org_id.clone(),
         org_role: org.org_role.clone(),
         roles: org.roles.clone(),
-        amr: amr.to_vec(),
+        amr: grant.amr.to_vec(),
     };
     core.keys.sign(signing_alg(core, client), &claims)
 }

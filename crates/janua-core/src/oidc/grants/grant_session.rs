@@ -13,7 +13,7 @@ use crate::ids::{OrgId, SessionId};
 use crate::oidc::clients::{OAuthClient, GRANT_REFRESH_TOKEN};
 use crate::oidc::scopes;
 use crate::oidc::store::NewGrantSession;
-use crate::oidc::tokens::{id_token, user_access_token, IdTokenFacts, TokenResponse};
+use crate::oidc::tokens::{id_token, user_access_token, GrantClaims, IdTokenFacts, TokenResponse};
 use crate::orgs::claims::{memberships_claim, OrgClaims};
 
 /// What the new grant carries over from the authorization.
@@ -79,16 +79,13 @@ pub async fn issue_user_tokens(
     // Read at every issue, so a role change (or leaving the organization) shows at the next
     // refresh.
     let org = OrgClaims::of(core, facts.user, facts.organization_id).await?;
-    let access_token = user_access_token(
-        core,
-        facts.user,
-        facts.client,
-        grant,
-        &scope,
-        facts.amr,
-        &org,
-        now,
-    )?;
+    let claims = GrantClaims {
+        sid: grant,
+        scope: &scope,
+        amr: facts.amr,
+        org: &org,
+    };
+    let access_token = user_access_token(core, facts.user, facts.client, &claims, now)?;
     let organization = if granted.iter().any(|s| s == scopes::ORGANIZATION) {
         Some((&org, memberships_claim(core, facts.user).await?))
     } else {
