@@ -21,12 +21,12 @@ use crate::context::Core;
 use crate::error::{AuthFailure, Error, FieldError, Result};
 use crate::ids::{CorsOriginId, UserId};
 
-/// The single `admin` check of API.md §0: a platform administrator's user token. A
-/// client-credentials token with scope `admin` is the other admin principal the spec names; it
-/// is added here (one new `Principal` arm) when the OAuth provider issues such tokens.
+/// The single `admin` check of API.md §0: a platform administrator's user token, or an OAuth
+/// client's client-credentials token granted the `admin` scope. API keys never are.
 pub fn require_platform_admin(principal: &Principal) -> Result<()> {
     match principal {
         Principal::User(user) if user.is_admin => Ok(()),
+        Principal::OAuthClient(client) if client.is_admin() => Ok(()),
         _ => Err(Error::Forbidden),
     }
 }

@@ -6,7 +6,9 @@
 //! exists, [`can_manage`] grants nothing through an organization and creating a client inside
 //! an organization is admin-only.
 
+use crate::admin::require_platform_admin;
 use crate::audit::{Actor, AuditEntry, RequestContext};
+use crate::auth::principal::Principal;
 use crate::context::Core;
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{OAuthClientId, OrgId, UserId};
@@ -188,19 +190,34 @@ pub async fn get_managed_client(
     Ok(client)
 }
 
+/// The manager's own clients.
 pub async fn list_clients(
     core: &Core,
     manager: &Manager,
     organization_id: Option<OrgId>,
-    all: bool,
     page: u32,
     per_page: u32,
 ) -> Result<(Vec<OAuthClient>, u64)> {
-    if all && !manager.is_admin {
-        return Err(Error::Forbidden);
-    }
     let query = ClientQuery {
-        created_by: (!all).then_some(manager.user_id),
+        created_by: Some(manager.user_id),
+        organization_id,
+        page,
+        per_page,
+    };
+    core.store.list_clients(&query).await
+}
+
+/// Every client (`GET /admin/oauth/clients`-style listing, platform administrators only).
+pub async fn list_all_clients(
+    core: &Core,
+    principal: &Principal,
+    organization_id: Option<OrgId>,
+    page: u32,
+    per_page: u32,
+) -> Result<(Vec<OAuthClient>, u64)> {
+    require_platform_admin(principal)?;
+    let query = ClientQuery {
+        created_by: None,
         organization_id,
         page,
         per_page,
