@@ -3,7 +3,11 @@
 //! and the admin-managed CORS origins. System settings live in [`crate::settings`].
 //!
 //! - [`store`]: the [`AdminStore`](store::AdminStore) trait.
+//! - [`maintenance`]: the platform-wide maintenance switch (a system setting).
+//! - [`custom_domain`]: the recorded OIDC custom domain (a system setting).
 
+pub mod custom_domain;
+pub mod maintenance;
 pub mod store;
 
 use chrono::{DateTime, Utc};

@@ -38,6 +38,13 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/admin/settings/cors/invalidate-cache"),
     ("POST", "/api/v1/admin/sessions/revoke-all"),
     ("PUT", "/api/v1/admin/settings/auth.allow_signups"),
+    ("GET", "/api/v1/admin/health"),
+    ("GET", "/api/v1/admin/activity-logs"),
+    ("GET", "/api/v1/admin/maintenance-mode"),
+    ("POST", "/api/v1/admin/maintenance-mode"),
+    ("GET", "/api/v1/admin/config"),
+    ("GET", "/api/v1/admin/settings/oidc/custom-domain"),
+    ("PUT", "/api/v1/admin/settings/oidc/custom-domain"),
 ];
 
 #[tokio::test]

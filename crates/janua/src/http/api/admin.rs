@@ -1,5 +1,7 @@
 //! `/api/v1/admin` (API.md §16): platform administration, for platform admins only (the
-//! `AdminUser` extractor, which calls `janua_core::admin::require_platform_admin`).
+//! `AdminUser` extractor, which calls `janua_core::admin::require_platform_admin`): accounts,
+//! organizations, sessions, CORS origins and settings. The operational routes (health,
+//! activity log, maintenance mode, configuration, custom domain) are in [`super::admin_system`].
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,7 +14,7 @@ use janua_core::auth::users::UserStatus;
 use janua_core::clock::format_timestamp;
 use janua_core::error::FieldError;
 use janua_core::ids::{CorsOriginId, OrgId, UserId};
-use janua_core::settings::{validate_value, SettingKey};
+use janua_core::settings::SettingKey;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -384,7 +386,8 @@ pub struct SettingBody {
 
 pub async fn put_setting(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(me): AdminUser,
+    AuditContext(ctx): AuditContext,
     Path(key): Path<String>,
     Json(body): Json<SettingBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -392,12 +395,7 @@ pub async fn put_setting(
     let value = body
         .value
         .ok_or_else(|| ApiError::validation(vec![FieldError::new("value", "is required")]))?;
-    validate_value(&value)?;
-    let setting = state
-        .core
-        .store
-        .put_setting(&key, &value, state.core.clock.now())
-        .await?;
+    let setting = janua_core::settings::put(&state.core, &me, &key, &value, &ctx).await?;
     Ok(Json(
         json!({"key": setting.key.as_str(), "value": setting.value, "updated_at": format_timestamp(setting.updated_at)}),
     ))
