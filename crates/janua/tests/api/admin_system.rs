@@ -159,6 +159,14 @@ async fn maintenance_mode_refuses_non_admin_writes_on_every_instance() {
     assert_eq!(body["error"]["message"], "Upgrading; back at 05:00 UTC");
     let signup = app.sign_up("new@example.com", "Another-Password-123").await;
     assert_eq!(signup.status(), 503);
+    let hosted_form = app
+        .client
+        .post(app.url("/api/v1/auth/forgot-password-form"))
+        .form(&[("email", user.email.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hosted_form.status(), 503);
     // Reads, probes and sign-in keep working; so does the administrator.
     let (status, _) = app
         .call(
