@@ -1,10 +1,15 @@
 //! Runtime system settings: admin-managed key/value overrides (for example
-//! `auth.allow_signups`) stored in the database, so every instance sees the same value.
+//! `auth.allow_signups`) stored in the database, so every instance sees the same value. Every
+//! change is written with its audit entry in one transaction ([`put`], [`put_audited`]).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::admin::require_platform_admin;
+use crate::audit::{AuditEntry, RequestContext};
+use crate::auth::principal::Principal;
+use crate::context::Core;
 use crate::error::{Error, FieldError, Result};
 
 /// A setting key: lowercase dotted words, such as `auth.allow_signups`.
@@ -52,12 +57,14 @@ pub const MAX_VALUE_BYTES: usize = 16 * 1024;
 #[async_trait]
 pub trait SettingsStore: Send + Sync {
     async fn get_setting(&self, key: &SettingKey) -> Result<Option<Setting>>;
-    /// Inserts or replaces the value; returns the stored row.
+    /// Inserts or replaces the value and writes `audit` in the same transaction; returns the
+    /// stored row.
     async fn put_setting(
         &self,
         key: &SettingKey,
         value: &Value,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Setting>;
     async fn list_settings(&self) -> Result<Vec<Setting>>;
     /// True when a row was removed.
@@ -74,6 +81,52 @@ pub fn validate_value(value: &Value) -> Result<()> {
         )]));
     }
     Ok(())
+}
+
+/// Keys with their own route and validation (`/admin/maintenance-mode`,
+/// `/admin/settings/oidc/custom-domain`); the generic `PUT /admin/settings/{key}` refuses them
+/// so nothing stores a value those routes could not have.
+pub const KEYS_WITH_OWN_ROUTE: [&str; 2] = [
+    crate::admin::maintenance::SETTING_KEY,
+    crate::admin::custom_domain::SETTING_KEY,
+];
+
+/// `PUT /admin/settings/{key}`: stores any JSON value (≤ 16 KiB) with a `setting.updated`
+/// audit entry.
+pub async fn put(
+    core: &Core,
+    principal: &Principal,
+    key: &SettingKey,
+    value: &Value,
+    ctx: &RequestContext,
+) -> Result<Setting> {
+    require_platform_admin(principal)?;
+    if KEYS_WITH_OWN_ROUTE.contains(&key.as_str()) {
+        return Err(Error::Validation(vec![FieldError::new(
+            "key",
+            "this setting has its own admin route; change it there",
+        )]));
+    }
+    validate_value(value)?;
+    let details = serde_json::json!({"key": key.as_str(), "value": value});
+    put_audited(core, principal, key, value, "setting.updated", details, ctx).await
+}
+
+/// Stores a setting together with an `action` entry (target `setting` = the key).
+pub async fn put_audited(
+    core: &Core,
+    principal: &Principal,
+    key: &SettingKey,
+    value: &Value,
+    action: &str,
+    details: Value,
+    ctx: &RequestContext,
+) -> Result<Setting> {
+    let now = core.clock.now();
+    let entry = AuditEntry::new(action, principal.actor(), ctx, now)
+        .target("setting", key.as_str())
+        .details(details);
+    core.store.put_setting(key, value, now, &[entry]).await
 }
 
 #[cfg(test)]

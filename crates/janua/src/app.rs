@@ -219,6 +219,7 @@ impl App {
             proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
             rate_limiter: RateLimiter::new(cache.clone(), config.rate_limits.enabled),
             started_at: clock.now(),
+            maintenance: Default::default(),
             config: Arc::new(config),
             store,
             cache,

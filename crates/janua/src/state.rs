@@ -61,6 +61,8 @@ pub struct Shared {
     pub webhooks: Arc<crate::webhooks::WebhookRuntime>,
     /// When this instance started, reported as `process_start_time_seconds`.
     pub started_at: DateTime<Utc>,
+    /// This instance's short-lived copy of the maintenance switch (a system setting).
+    pub maintenance: crate::http::maintenance::MaintenanceCache,
 }
 
 /// Whether the instance is draining: set once on SIGTERM, read by `/ready` on every probe.

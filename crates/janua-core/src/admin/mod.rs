@@ -3,7 +3,11 @@
 //! and the admin-managed CORS origins. System settings live in [`crate::settings`].
 //!
 //! - [`store`]: the [`AdminStore`](store::AdminStore) trait.
+//! - [`maintenance`]: the platform-wide maintenance switch (a system setting).
+//! - [`custom_domain`]: the recorded OIDC custom domain (a system setting).
 
+pub mod custom_domain;
+pub mod maintenance;
 pub mod store;
 
 use chrono::{DateTime, Utc};
@@ -21,12 +25,12 @@ use crate::context::Core;
 use crate::error::{AuthFailure, Error, FieldError, Result};
 use crate::ids::{CorsOriginId, UserId};
 
-/// The single `admin` check of API.md §0: a platform administrator's user token. A
-/// client-credentials token with scope `admin` is the other admin principal the spec names; it
-/// is added here (one new `Principal` arm) when the OAuth provider issues such tokens.
+/// The single `admin` check of API.md §0: a platform administrator's user token, or an OAuth
+/// client's client-credentials token granted the `admin` scope. API keys never are.
 pub fn require_platform_admin(principal: &Principal) -> Result<()> {
     match principal {
         Principal::User(user) if user.is_admin => Ok(()),
+        Principal::OAuthClient(client) if client.is_admin() => Ok(()),
         _ => Err(Error::Forbidden),
     }
 }

@@ -6,6 +6,7 @@
 //! moving a client between organizations, pinning a `client_id`, first-party clients and the
 //! `admin` scope are for platform admins only.
 
+use crate::admin::require_platform_admin;
 use crate::audit::{Actor, AuditEntry, RequestContext};
 use crate::auth::principal::Principal;
 use crate::context::Core;
@@ -232,24 +233,40 @@ async fn client_for(
     Ok(client)
 }
 
+/// The manager's own clients, or with `organization_id` all of that organization's clients
+/// for whoever may read them there (else only their own in it).
 pub async fn list_clients(
     core: &Core,
     manager: &Manager,
     organization_id: Option<OrgId>,
-    all: bool,
     page: u32,
     per_page: u32,
 ) -> Result<(Vec<OAuthClient>, u64)> {
-    if all && !manager.is_admin {
-        return Err(Error::Forbidden);
-    }
     // An organization's clients are listed whole for whoever may read them there.
     let whole_organization = match organization_id {
-        Some(org) if !all => manager.is_admin || holds(core, &manager.principal, org, READ).await?,
-        _ => false,
+        Some(org) => manager.is_admin || holds(core, &manager.principal, org, READ).await?,
+        None => false,
     };
     let query = ClientQuery {
-        created_by: (!all && !whole_organization).then_some(manager.user_id),
+        created_by: (!whole_organization).then_some(manager.user_id),
+        organization_id,
+        page,
+        per_page,
+    };
+    core.store.list_clients(&query).await
+}
+
+/// Every client (`GET /admin/oauth/clients`-style listing, platform administrators only).
+pub async fn list_all_clients(
+    core: &Core,
+    principal: &Principal,
+    organization_id: Option<OrgId>,
+    page: u32,
+    per_page: u32,
+) -> Result<(Vec<OAuthClient>, u64)> {
+    require_platform_admin(principal)?;
+    let query = ClientQuery {
+        created_by: None,
         organization_id,
         page,
         per_page,

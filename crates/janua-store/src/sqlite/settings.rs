@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use janua_core::audit::AuditEntry;
 use janua_core::error::{Error, Result};
 use janua_core::settings::{Setting, SettingKey, SettingsStore};
 use serde_json::Value;
@@ -31,8 +32,10 @@ impl SettingsStore for SqliteStore {
         key: &SettingKey,
         value: &Value,
         at: DateTime<Utc>,
+        audit: &[AuditEntry],
     ) -> Result<Setting> {
         ensure_storable("value", value)?;
+        let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
         let row: SettingRow = sqlx::query_as(
             "INSERT INTO system_settings (key, value, updated_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
@@ -41,9 +44,11 @@ impl SettingsStore for SqliteStore {
         .bind(key.as_str())
         .bind(encode_json(value)?)
         .bind(encode_time(at))
-        .fetch_one(self.writer())
+        .fetch_one(&mut *tx)
         .await
         .map_err(from_sqlx)?;
+        crate::audit_rows::insert_sqlite(&mut tx, audit).await?;
+        tx.commit().await.map_err(from_sqlx)?;
         setting_from_row(row)
     }
 

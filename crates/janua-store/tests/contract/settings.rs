@@ -31,7 +31,7 @@ async fn a_missing_setting_reads_as_none() {
 async fn a_stored_setting_reads_back_with_its_value_and_time() {
     for_each_backend(|store| async move {
         let stored = store
-            .put_setting(&key("auth.allow_signups"), &json!(false), at(0))
+            .put_setting(&key("auth.allow_signups"), &json!(false), at(0), &[])
             .await
             .unwrap();
         assert_eq!(stored.key, key("auth.allow_signups"));
@@ -49,11 +49,11 @@ async fn putting_a_setting_again_replaces_its_value_and_time() {
     for_each_backend(|store| async move {
         let k = key("maintenance.mode");
         store
-            .put_setting(&k, &json!({"enabled": false}), at(0))
+            .put_setting(&k, &json!({"enabled": false}), at(0), &[])
             .await
             .unwrap();
         let second = json!({"enabled": true, "message": "back soon"});
-        let replaced = store.put_setting(&k, &second, at(60)).await.unwrap();
+        let replaced = store.put_setting(&k, &second, at(60), &[]).await.unwrap();
         assert_eq!(replaced.value, second);
         assert_eq!(replaced.updated_at, at(60));
 
@@ -74,7 +74,10 @@ async fn settings_are_listed_in_key_order() {
         .into_iter()
         .enumerate()
         {
-            store.put_setting(&key(k), &json!(i), at(0)).await.unwrap();
+            store
+                .put_setting(&key(k), &json!(i), at(0), &[])
+                .await
+                .unwrap();
         }
         let keys: Vec<String> = store
             .list_settings()
@@ -107,7 +110,10 @@ async fn an_empty_store_lists_no_settings() {
 async fn deleting_a_setting_removes_it_and_says_whether_it_existed() {
     for_each_backend(|store| async move {
         let k = key("auth.allow_signups");
-        store.put_setting(&k, &json!(true), at(0)).await.unwrap();
+        store
+            .put_setting(&k, &json!(true), at(0), &[])
+            .await
+            .unwrap();
         assert!(store.delete_setting(&k).await.unwrap());
         assert_eq!(store.get_setting(&k).await.unwrap(), None);
         assert!(!store.delete_setting(&k).await.unwrap());
@@ -141,7 +147,7 @@ async fn json_values_come_back_unchanged() {
         async move {
             for (i, value) in values.iter().enumerate() {
                 let k = key(&format!("test.value_{i}"));
-                store.put_setting(&k, value, at(0)).await.unwrap();
+                store.put_setting(&k, value, at(0), &[]).await.unwrap();
                 let read = store.get_setting(&k).await.unwrap().unwrap();
                 assert_eq!(&read.value, value, "value #{i}");
             }
@@ -155,7 +161,7 @@ async fn a_value_containing_nul_is_refused_on_every_backend() {
     for_each_backend(|store| async move {
         let value: Value = json!({"name": "a\u{0}b"});
         let error = store
-            .put_setting(&key("test.nul"), &value, at(0))
+            .put_setting(&key("test.nul"), &value, at(0), &[])
             .await
             .unwrap_err();
         assert!(matches!(error, Error::Validation(_)), "{error:?}");
@@ -169,13 +175,51 @@ async fn times_are_kept_to_the_microsecond() {
     for_each_backend(|store| async move {
         let precise = Utc.timestamp_opt(1_767_323_045, 123_456_789).unwrap();
         let stored = store
-            .put_setting(&key("test.time"), &json!(1), precise)
+            .put_setting(&key("test.time"), &json!(1), precise, &[])
             .await
             .unwrap();
         let expected = Utc.timestamp_opt(1_767_323_045, 123_456_000).unwrap();
         assert_eq!(stored.updated_at, expected);
         let read = store.get_setting(&key("test.time")).await.unwrap().unwrap();
         assert_eq!(read.updated_at, expected);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_setting_and_its_audit_entry_commit_together() {
+    use janua_core::audit::query::{AuditFilter, Scope};
+    use janua_core::audit::{Actor, AuditEntry};
+    for_each_backend(|store| async move {
+        let k = key("system.maintenance_mode");
+        let entry = AuditEntry::new(
+            "maintenance_mode.enabled",
+            Actor::system(),
+            &Default::default(),
+            at(0),
+        )
+        .target("setting", k.as_str());
+        store
+            .put_setting(&k, &json!({"enabled": true}), at(0), &[entry])
+            .await
+            .unwrap();
+        let all = AuditFilter::within(Scope::All);
+        let entries = store.list_audit(&all, None, 10).await.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].action, "maintenance_mode.enabled");
+        // A refused value writes neither the setting nor its entry.
+        let refused = AuditEntry::new(
+            "setting.updated",
+            Actor::system(),
+            &Default::default(),
+            at(1),
+        );
+        let bad = json!({"name": "a\u{0}b"});
+        assert!(store
+            .put_setting(&k, &bad, at(1), &[refused])
+            .await
+            .is_err());
+        assert_eq!(store.count_audit(&all).await.unwrap(), 1);
     })
     .await;
 }

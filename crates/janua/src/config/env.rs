@@ -313,8 +313,39 @@ pub(super) fn host_of(raw: &str) -> Option<String> {
     url::Url::parse(raw).ok()?.host_str().map(str::to_owned)
 }
 
-/// Replaces the password in `scheme://user:password@host…` with `***`, so URLs can be shown.
+/// Replaces the password in `scheme://user:password@host…`, and the values of query
+/// parameters that name a secret (`?password=…`, `sslpassword`, `token`, `secret`, `key`, …,
+/// which sqlx and libpq accept), with `***`, so URLs can be shown.
 pub fn mask_credentials(raw: &str) -> String {
+    mask_secret_parameters(&mask_userinfo(raw))
+}
+
+fn mask_secret_parameters(url: &str) -> String {
+    let Some((base, rest)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let (query, fragment) = match rest.split_once('#') {
+        Some((query, fragment)) => (query, Some(fragment)),
+        None => (rest, None),
+    };
+    let names_a_secret = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        ["pass", "secret", "token", "key"]
+            .iter()
+            .any(|word| name.contains(word))
+    };
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if names_a_secret(name) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+    format!("{base}?{}{fragment}", masked.join("&"))
+}
+
+fn mask_userinfo(raw: &str) -> String {
     let Some(scheme_end) = raw.find("://") else {
         return raw.to_owned();
     };
@@ -371,6 +402,26 @@ mod tests {
         assert_eq!(mask_credentials("rediss://token@r"), "rediss://***@r");
         assert_eq!(mask_credentials("sqlite://janua.db"), "sqlite://janua.db");
         assert_eq!(mask_credentials("https://h/p@x"), "https://h/p@x");
+    }
+
+    #[test]
+    fn secret_query_parameters_in_urls_are_masked() {
+        assert_eq!(
+            mask_credentials("postgres://db/j?user=u&password=pw&sslmode=require"),
+            "postgres://db/j?user=u&password=***&sslmode=require"
+        );
+        assert_eq!(
+            mask_credentials("postgres://u:pw@db/j?sslpassword=k#frag"),
+            "postgres://u:***@db/j?sslpassword=***#frag"
+        );
+        assert_eq!(
+            mask_credentials("https://collector/v1?api_key=k&x=1"),
+            "https://collector/v1?api_key=***&x=1"
+        );
+        assert_eq!(
+            mask_credentials("postgres://db/j?application_name=janua"),
+            "postgres://db/j?application_name=janua"
+        );
     }
 
     #[test]

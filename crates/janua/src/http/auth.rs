@@ -1,15 +1,16 @@
 //! Authentication extractors: the caller as a verified user (`Authorization: Bearer <JWT>`), as
 //! any principal a `key` route accepts ([`Caller`]: a user, or an API key through `X-API-Key` or
-//! `Bearer sk_live_…`), or as a platform administrator. Handlers take one of these as their
+//! `Bearer sk_live_…`), or as a platform administrator ([`AdminUser`]: an admin's user token or
+//! a client-credentials token with the `admin` scope). Handlers take one of these as their
 //! first argument, so a route cannot forget to authenticate. `/auth`, `/users/me`, `/sessions`
-//! take [`CurrentUser`], which never accepts an API key (API.md §0).
+//! take [`CurrentUser`], which never accepts an API key or a client token (API.md §0).
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderName;
 use janua_core::api_keys::verify::{looks_like_api_key, note_use, verify as verify_api_key};
-use janua_core::auth::principal::{authenticate, Principal, UserPrincipal};
+use janua_core::auth::principal::{authenticate, authenticate_bearer, Principal, UserPrincipal};
 
 use crate::config::RateLimit;
 
@@ -23,9 +24,11 @@ const MAX_BEARER_LEN: usize = 8 * 1024;
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub UserPrincipal);
 
-/// A platform administrator (`admin` in API.md §0).
+/// A platform administrator (`admin` in API.md §0): a user whose token says `is_admin`, or an
+/// OAuth client whose client-credentials token carries the `admin` scope. Other users, other
+/// client tokens and API keys are authenticated (bad credentials → 401) and then refused (403).
 #[derive(Debug, Clone)]
-pub struct AdminUser(pub UserPrincipal);
+pub struct AdminUser(pub Principal);
 
 /// Any principal of a `key` route: a user's access token or an API key (rate-limited per key
 /// by its `rate_limit_per_min`, shared through the cache).
@@ -59,10 +62,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token = bearer_token(parts).ok_or_else(ApiError::unauthorized)?;
         let principal = authenticate(&state.core, token)
             .await
-            .map_err(|e| match e {
-                janua_core::Error::Unauthorized => ApiError::unauthorized(),
-                other => ApiError::from(other),
-            })?;
+            .map_err(unauthorized_or)?;
         let user = CurrentUser(principal);
         parts.extensions.insert(user.clone());
         Ok(user)
@@ -116,12 +116,42 @@ impl FromRequestParts<AppState> for AdminUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let CurrentUser(principal) = CurrentUser::from_request_parts(parts, state).await?;
-        let principal = Principal::User(principal);
-        janua_core::admin::require_platform_admin(&principal)?;
-        match principal {
-            Principal::User(user) => Ok(AdminUser(user)),
-            Principal::ApiKey(_) => Err(ApiError::forbidden()),
+        if let Some(existing) = parts.extensions.get::<AdminUser>() {
+            return Ok(existing.clone());
         }
+        let presents_api_key = parts.headers.contains_key(X_API_KEY)
+            || bearer_token(parts).is_some_and(looks_like_api_key);
+        let principal = if presents_api_key {
+            // Verified (and counted against its rate limit) like on any `key` route.
+            Caller::from_request_parts(parts, state).await?.0
+        } else {
+            let token = bearer_token(parts).ok_or_else(ApiError::unauthorized)?;
+            authenticate_bearer(&state.core, token)
+                .await
+                .map_err(unauthorized_or)?
+        };
+        janua_core::admin::require_platform_admin(&principal)?;
+        let admin = AdminUser(principal);
+        parts.extensions.insert(admin.clone());
+        Ok(admin)
+    }
+}
+
+/// The administrator behind a request's bearer JWT, if it is one; `None` for anything else
+/// (no token, an API key, a bad token, a non-admin). For the maintenance gate, which must not
+/// count an API key's use or answer 401 itself.
+pub async fn bearer_admin(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Principal> {
+    let token = bearer_from_headers(headers).filter(|t| !looks_like_api_key(t))?;
+    let principal = authenticate_bearer(&state.core, token).await.ok()?;
+    janua_core::admin::require_platform_admin(&principal)
+        .ok()
+        .map(|()| principal)
+}
+
+/// Invalid credentials are 401 `UNAUTHORIZED`; storage trouble keeps its own status.
+fn unauthorized_or(error: janua_core::Error) -> ApiError {
+    match error {
+        janua_core::Error::Unauthorized => ApiError::unauthorized(),
+        other => ApiError::from(other),
     }
 }

@@ -28,6 +28,9 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// What went wrong inside, for the log only (never sent).
     pub internal: Option<String>,
+    /// A deliberate 5xx (maintenance mode): its message is shown and it is not logged as a
+    /// failure.
+    pub deliberate: bool,
 }
 
 impl ApiError {
@@ -39,7 +42,20 @@ impl ApiError {
             details: Vec::new(),
             retry_after: None,
             internal: None,
+            deliberate: false,
         }
+    }
+
+    /// 503 `SERVICE_UNAVAILABLE` while maintenance mode is on, with the operator's message.
+    pub fn maintenance(message: &str) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            message,
+        )
+        .with_retry_after(60);
+        e.deliberate = true;
+        e
     }
 
     pub fn with_details(mut self, details: Vec<FieldError>) -> Self {
@@ -405,7 +421,7 @@ pub async fn shape_errors(request: Request, next: Next) -> Response {
 }
 
 fn render(error: ApiError, request_id: &str, timestamp: &str, original: Response) -> Response {
-    if error.status.is_server_error() {
+    if error.status.is_server_error() && !error.deliberate {
         tracing::error!(
             request_id,
             status = error.status.as_u16(),

@@ -100,25 +100,46 @@ fn check_view(result: CheckResult, backend: &'static str) -> CheckView {
     }
 }
 
-/// Readiness: 200 when the database and the cache answer and the instance is not draining;
-/// 503 naming the failing check otherwise. Load balancers route on this.
-#[utoipa::path(get, path = "/ready", tag = "operations", responses(
-    (status = 200, body = ReadyView), (status = 503, body = ReadyView)))]
-pub async fn get_ready(State(state): State<AppState>) -> Response {
+/// Storage and cache, checked in parallel: what `/ready` and the admin health report.
+pub struct DependencyChecks {
+    pub database: CheckView,
+    pub cache: CheckView,
+}
+
+impl DependencyChecks {
+    pub fn all_ok(&self) -> bool {
+        self.database.status == "ok" && self.cache.status == "ok"
+    }
+}
+
+/// Checks the storage and the cache (and records `DEPENDENCY_UP`).
+pub async fn check_dependencies(state: &AppState) -> DependencyChecks {
     let (db, cache) = tokio::join!(
         check_store(state.store.as_ref()),
         check_cache(state.cache.as_ref())
     );
     metrics::gauge!(DEPENDENCY_UP, "dependency" => "database").set(if db.ok { 1.0 } else { 0.0 });
     metrics::gauge!(DEPENDENCY_UP, "dependency" => "cache").set(if cache.ok { 1.0 } else { 0.0 });
+    DependencyChecks {
+        database: check_view(db, state.store.backend().as_str()),
+        cache: check_view(cache, state.cache.backend()),
+    }
+}
+
+/// Readiness: 200 when the database and the cache answer and the instance is not draining;
+/// 503 naming the failing check otherwise. Load balancers route on this.
+#[utoipa::path(get, path = "/ready", tag = "operations", responses(
+    (status = 200, body = ReadyView), (status = 503, body = ReadyView)))]
+pub async fn get_ready(State(state): State<AppState>) -> Response {
+    let checks = check_dependencies(&state).await;
     let draining = state.lifecycle.is_draining();
-    let ready = db.ok && cache.ok && !draining;
+    let ready = checks.all_ok() && !draining;
     metrics::gauge!(READY).set(if ready { 1.0 } else { 0.0 });
     let view = ReadyView {
         status: if ready { "ready" } else { "not_ready" },
         checks: ReadyChecks {
-            database: check_view(db, state.store.backend().as_str()),
-            cache: check_view(cache, state.cache.backend()),
+            database: checks.database,
+            cache: checks.cache,
             shutdown: draining.then(|| CheckView {
                 status: "draining",
                 latency_ms: 0.0,

@@ -1,8 +1,8 @@
 //! The HTTP surface: every route group and the middleware stack, in one place.
 //!
 //! Middleware, outermost first: request id → client IP → error shaping → span and metrics →
-//! security headers → CORS → global rate limit → panic catcher → time-out → body limit
-//! (`MAX_BODY_BYTES`; the avatar upload alone brings its own, larger one).
+//! security headers → CORS → global rate limit → maintenance gate → panic catcher → time-out →
+//! body limit (`MAX_BODY_BYTES`; the avatar upload alone brings its own, larger one).
 
 pub mod api;
 pub mod audit;
@@ -12,6 +12,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod maintenance;
 pub mod middleware;
 pub mod oidc;
 pub mod rate_limit;
@@ -75,6 +76,11 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("handler panicked").into_response()
         }))
+        // Non-admin writes get 503 while maintenance mode is on.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            maintenance::gate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rate_limit::limit_per_ip,

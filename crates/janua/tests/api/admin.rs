@@ -1,5 +1,6 @@
-//! `/api/v1/admin`: refused to everyone but platform admins; the bootstrap admin manages
-//! users, organizations, CORS origins and settings.
+//! `/api/v1/admin`: refused to everyone but platform admins (admin users and clients whose
+//! client-credentials token carries the `admin` scope); the bootstrap admin manages users,
+//! organizations, CORS origins and settings.
 
 use serde_json::{json, Value};
 
@@ -9,7 +10,7 @@ use crate::helpers::{assert_error_shape, spawn_app, spawn_app_with, TestApp};
 const ADMIN_EMAIL: &str = "root@example.com";
 const ADMIN_PASSWORD: &str = "Admin-Password-123";
 
-async fn admin_app() -> (TestApp, As) {
+pub async fn admin_app() -> (TestApp, As) {
     let app = spawn_app_with(&[
         ("ADMIN_EMAIL", ADMIN_EMAIL),
         ("ADMIN_PASSWORD", ADMIN_PASSWORD),
@@ -37,6 +38,13 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/admin/settings/cors/invalidate-cache"),
     ("POST", "/api/v1/admin/sessions/revoke-all"),
     ("PUT", "/api/v1/admin/settings/auth.allow_signups"),
+    ("GET", "/api/v1/admin/health"),
+    ("GET", "/api/v1/admin/activity-logs"),
+    ("GET", "/api/v1/admin/maintenance-mode"),
+    ("POST", "/api/v1/admin/maintenance-mode"),
+    ("GET", "/api/v1/admin/config"),
+    ("GET", "/api/v1/admin/settings/oidc/custom-domain"),
+    ("PUT", "/api/v1/admin/settings/oidc/custom-domain"),
 ];
 
 #[tokio::test]
@@ -68,14 +76,193 @@ async fn admin_routes_refuse_anonymous_callers_users_and_api_keys() {
             (403, "FORBIDDEN"),
             "{method} {path}"
         );
-        let (status, _) = app
-            .call(method, path, &As::BearerKey(key.clone()), body.as_ref())
+        for key in [As::BearerKey(key.clone()), As::Key(key.clone())] {
+            let (status, response) = app.call(method, path, &key, body.as_ref()).await;
+            assert_eq!(
+                (status, assert_error_shape(&response).as_str()),
+                (403, "FORBIDDEN"),
+                "{method} {path}: an API key is never an administrator"
+            );
+        }
+    }
+}
+
+/// Registers a client-credentials client allowed `scopes` (as the admin `admin`) and returns
+/// its row id and a fresh token for all of them.
+pub async fn client_with_token(app: &TestApp, admin: &As, scopes: &[&str]) -> (String, String) {
+    let (status, created) = app
+        .call(
+            "POST",
+            "/api/v1/oauth/clients",
+            admin,
+            Some(&json!({
+                "name": format!("svc {}", scopes.join(" ")),
+                "grant_types": ["client_credentials"],
+                "allowed_scopes": scopes,
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let response = app
+        .client
+        .post(app.url("/api/v1/oauth/token"))
+        .basic_auth(
+            created["client_id"].as_str().unwrap(),
+            created["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        body["access_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_client_token_with_the_admin_scope_administers_the_platform() {
+    let (app, admin) = admin_app().await;
+    let (_, token) = client_with_token(&app, &admin, &["admin"]).await;
+    let service = As::User(token);
+    let (status, users) = app.call("GET", "/api/v1/admin/users", &service, None).await;
+    assert_eq!(status, 200, "{users}");
+    assert_eq!(users["total"], 1);
+    let (status, stats) = app.call("GET", "/api/v1/admin/stats", &service, None).await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats["total_users"], 1);
+    // Its changes are audited as the client's.
+    let (status, created) = app
+        .call(
+            "POST",
+            "/api/v1/admin/users",
+            &service,
+            Some(&json!({"email": "made-by-a-service@example.com"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let (_, logs) = app
+        .call(
+            "GET",
+            "/api/v1/audit-logs?action=user.created&actor_type=oauth_client",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(logs["total"], 1, "{logs}");
+    assert!(logs["logs"][0]["actor"]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("jnc_"));
+}
+
+#[tokio::test]
+async fn client_tokens_stay_out_of_user_routes_and_need_the_admin_scope() {
+    let (app, admin) = admin_app().await;
+    let (_, admin_token) = client_with_token(&app, &admin, &["admin"]).await;
+    let (_, api_token) = client_with_token(&app, &admin, &["api"]).await;
+    for token in [&admin_token, &api_token] {
+        for path in ["/api/v1/auth/me", "/api/v1/users/me", "/api/v1/sessions"] {
+            let (status, body) = app.call("GET", path, &As::User(token.clone()), None).await;
+            assert_eq!(
+                (status, assert_error_shape(&body).as_str()),
+                (401, "UNAUTHORIZED"),
+                "{path}"
+            );
+        }
+    }
+    for (method, path) in ADMIN_ROUTES {
+        let (status, body) = app
+            .call(method, path, &As::User(api_token.clone()), Some(&json!({})))
             .await;
         assert_eq!(
-            status, 401,
-            "{method} {path}: an API key is not a user token"
+            (status, assert_error_shape(&body).as_str()),
+            (403, "FORBIDDEN"),
+            "{method} {path}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_deleted_deactivated_or_revoked_clients_token_is_refused() {
+    let (app, admin) = admin_app().await;
+    let users = "/api/v1/admin/users";
+    // Deleted.
+    let (id, token) = client_with_token(&app, &admin, &["admin"]).await;
+    assert_eq!(
+        app.call("GET", users, &As::User(token.clone()), None)
+            .await
+            .0,
+        200
+    );
+    let path = format!("/api/v1/oauth/clients/{id}");
+    let (status, _) = app.call("DELETE", &path, &admin, None).await;
+    assert!(status == 200 || status == 204, "{status}");
+    assert_eq!(app.call("GET", users, &As::User(token), None).await.0, 401);
+    // Deactivated.
+    let (id, token) = client_with_token(&app, &admin, &["admin"]).await;
+    let path = format!("/api/v1/oauth/clients/{id}");
+    let (status, body) = app
+        .call("PATCH", &path, &admin, Some(&json!({"is_active": false})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.call("GET", users, &As::User(token), None).await.0, 401);
+    // Its `admin` scope withdrawn: the live token loses it too.
+    let (id, token) = client_with_token(&app, &admin, &["admin", "api"]).await;
+    let path = format!("/api/v1/oauth/clients/{id}");
+    let (status, body) = app
+        .call(
+            "PATCH",
+            &path,
+            &admin,
+            Some(&json!({"allowed_scopes": ["api"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.call("GET", users, &As::User(token), None).await.0, 403);
+    // Revoked (the jti deny list).
+    let (status, created) = app
+        .call(
+            "POST",
+            "/api/v1/oauth/clients",
+            &admin,
+            Some(&json!({"name": "revoker", "grant_types": ["client_credentials"], "allowed_scopes": ["admin"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (client_id, secret) = (
+        created["client_id"].as_str().unwrap(),
+        created["client_secret"].as_str().unwrap(),
+    );
+    let post = |path: &str| {
+        app.client
+            .post(app.url(path))
+            .basic_auth(client_id, Some(secret))
+    };
+    let token: Value = post("/api/v1/oauth/token")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.call("GET", users, &As::User(token.clone()), None)
+            .await
+            .0,
+        200
+    );
+    let revoked = post("/api/v1/oauth/revoke")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(app.call("GET", users, &As::User(token), None).await.0, 401);
 }
 
 #[tokio::test]

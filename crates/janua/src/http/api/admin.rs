@@ -1,5 +1,7 @@
 //! `/api/v1/admin` (API.md §16): platform administration, for platform admins only (the
-//! `AdminUser` extractor, which calls `janua_core::admin::require_platform_admin`).
+//! `AdminUser` extractor, which calls `janua_core::admin::require_platform_admin`): accounts,
+//! organizations, sessions, CORS origins and settings. The operational routes (health,
+//! activity log, maintenance mode, configuration, custom domain) are in [`super::admin_system`].
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -7,13 +9,12 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use janua_core::admin::{self, CreateUser, UserFlags};
 use janua_core::auth::email::Email;
-use janua_core::auth::principal::Principal;
 use janua_core::auth::sign_out::revoke_sessions;
 use janua_core::auth::users::UserStatus;
 use janua_core::clock::format_timestamp;
 use janua_core::error::FieldError;
 use janua_core::ids::{CorsOriginId, OrgId, UserId};
-use janua_core::settings::{validate_value, SettingKey};
+use janua_core::settings::SettingKey;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -110,7 +111,7 @@ pub async fn post_user(
         is_admin: body.is_admin.unwrap_or(false),
         email_verified: body.email_verified.unwrap_or(false),
     };
-    let user = admin::create_user(&state.core, &Principal::User(me), request, &ctx).await?;
+    let user = admin::create_user(&state.core, &me, request, &ctx).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
 
@@ -154,7 +155,7 @@ pub async fn patch_user(
         email_verified: body.email_verified,
     };
     Ok(Json(UserView::from(
-        &admin::update_user(&state.core, &Principal::User(me), id, flags, &ctx).await?,
+        &admin::update_user(&state.core, &me, id, flags, &ctx).await?,
     )))
 }
 
@@ -165,7 +166,7 @@ pub async fn delete_user(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id: UserId = path_id(&id)?;
-    admin::delete_user(&state.core, &Principal::User(me), id, &ctx).await?;
+    admin::delete_user(&state.core, &me, id, &ctx).await?;
     Ok(Json(json!({"message": "User deleted"})))
 }
 
@@ -176,7 +177,7 @@ pub async fn post_unlock(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id: UserId = path_id(&id)?;
-    admin::unlock(&state.core, &Principal::User(me), id, &ctx).await?;
+    admin::unlock(&state.core, &me, id, &ctx).await?;
     Ok(Json(json!({"message": "Account unlocked"})))
 }
 
@@ -237,7 +238,7 @@ pub async fn delete_org(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id: OrgId = path_id(&id)?;
-    janua_core::orgs::orgs::delete(&state.core, &Principal::User(me), id, &ctx).await?;
+    janua_core::orgs::orgs::delete(&state.core, &me, id, &ctx).await?;
     Ok(Json(
         json!({"success": true, "message": "Organization deleted successfully"}),
     ))
@@ -264,7 +265,7 @@ pub async fn post_revoke_all(
         user,
         None,
         "admin_revoked",
-        janua_core::audit::Actor::user(admin.user_id, admin.claims.email.as_deref()),
+        admin.actor(),
         &ctx,
     )
     .await?;
@@ -309,7 +310,7 @@ pub async fn post_cors(
     };
     p.finish()?;
     let origin = origin.ok_or_else(|| ApiError::validation(vec![]))?;
-    let created = admin::add_cors_origin(&state.core, &Principal::User(me), origin, &ctx).await?;
+    let created = admin::add_cors_origin(&state.core, &me, origin, &ctx).await?;
     cors::invalidate(&state.core).await;
     Ok((
         StatusCode::CREATED,
@@ -326,7 +327,7 @@ pub async fn delete_cors(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: CorsOriginId = path_id(&id)?;
-    admin::delete_cors_origin(&state.core, &Principal::User(me), id, &ctx).await?;
+    admin::delete_cors_origin(&state.core, &me, id, &ctx).await?;
     cors::invalidate(&state.core).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -385,7 +386,8 @@ pub struct SettingBody {
 
 pub async fn put_setting(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(me): AdminUser,
+    AuditContext(ctx): AuditContext,
     Path(key): Path<String>,
     Json(body): Json<SettingBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -393,12 +395,7 @@ pub async fn put_setting(
     let value = body
         .value
         .ok_or_else(|| ApiError::validation(vec![FieldError::new("value", "is required")]))?;
-    validate_value(&value)?;
-    let setting = state
-        .core
-        .store
-        .put_setting(&key, &value, state.core.clock.now())
-        .await?;
+    let setting = janua_core::settings::put(&state.core, &me, &key, &value, &ctx).await?;
     Ok(Json(
         json!({"key": setting.key.as_str(), "value": setting.value, "updated_at": format_timestamp(setting.updated_at)}),
     ))

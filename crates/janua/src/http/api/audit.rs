@@ -198,11 +198,22 @@ pub struct AuditList {
     has_more: bool,
 }
 
-pub async fn get_audit_logs(
-    State(state): State<AppState>,
-    CurrentUser(me): CurrentUser,
-    Query(params): Query<ListParams>,
-) -> Result<Json<AuditList>, ApiError> {
+/// A validated list request: filters, cursor and page size.
+pub struct ListRequest {
+    parsed: Parsed,
+    cursor: Option<AuditCursor>,
+    limit: u32,
+}
+
+impl ListRequest {
+    /// The organization the reader asked for (`org_id`), which decides their scope.
+    pub fn organization(&self) -> Option<Uuid> {
+        self.parsed.organization
+    }
+}
+
+/// Validates `limit`, `cursor` and the filters of a list request.
+pub fn parse_list(params: ListParams) -> Result<ListRequest, ApiError> {
     let limit = match params.limit.as_deref().map(str::trim) {
         None | Some("") => DEFAULT_LIMIT,
         Some(raw) => raw
@@ -225,18 +236,40 @@ pub async fn get_audit_logs(
             )])
         })?),
     };
-    let parsed = parse_filters(params.filters)?;
+    Ok(ListRequest {
+        parsed: parse_filters(params.filters)?,
+        cursor,
+        limit,
+    })
+}
+
+/// One page of the entries `request` asks for within `scope`, newest first.
+pub async fn list_within(
+    state: &AppState,
+    request: ListRequest,
+    scope: janua_core::audit::query::Scope,
+) -> Result<Json<AuditList>, ApiError> {
     let filter = AuditFilter {
-        scope: scope_for(&state.core, &me, parsed.organization).await?,
-        ..parsed.filter
+        scope,
+        ..request.parsed.filter
     };
-    let page = read::list(&state.core, &filter, cursor.as_ref(), limit).await?;
+    let page = read::list(&state.core, &filter, request.cursor.as_ref(), request.limit).await?;
     Ok(Json(AuditList {
         logs: page.entries.iter().map(entry_view).collect(),
         total: page.total,
         has_more: page.next.is_some(),
         cursor: page.next.map(|c| c.encode()),
     }))
+}
+
+pub async fn get_audit_logs(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Query(params): Query<ListParams>,
+) -> Result<Json<AuditList>, ApiError> {
+    let request = parse_list(params)?;
+    let scope = scope_for(&state.core, &me, request.organization()).await?;
+    list_within(&state, request, scope).await
 }
 
 pub async fn get_audit_log(

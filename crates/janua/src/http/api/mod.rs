@@ -2,6 +2,7 @@
 //! Capabilities with org-scoped routes also expose `scoped()` (see [`scoped`]).
 
 pub mod admin;
+pub mod admin_system;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .merge(rbac::routes())
         .merge(api_keys::routes())
         .merge(admin::routes())
+        .merge(admin_system::routes())
         .merge(policies::routes())
         .merge(scoped().router)
 }

@@ -214,25 +214,27 @@ pub async fn create_client(
         .into_response())
 }
 
-async fn list(
-    principal: &UserPrincipal,
-    state: &AppState,
-    query: ListQuery,
-    all: bool,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let org = parse_org(query.organization_id.as_deref())?;
-    let page = query.page.unwrap_or(1).max(1);
-    let per_page = query.per_page.unwrap_or(20).clamp(1, 100);
-    let (clients, total) =
-        client_admin::list_clients(&state.core, &manager(principal), org, all, page, per_page)
-            .await?;
+/// A page of clients as `{clients,total,page,per_page}`.
+fn client_page(
+    clients: Vec<janua_core::oidc::clients::OAuthClient>,
+    total: u64,
+    page: u32,
+    per_page: u32,
+) -> Json<serde_json::Value> {
     let clients: Vec<ClientView> = clients.into_iter().map(|c| view(c, None)).collect();
-    Ok(Json(json!({
+    Json(json!({
         "clients": clients,
         "total": total,
         "page": page,
         "per_page": per_page,
-    })))
+    }))
+}
+
+fn paging(query: &ListQuery) -> (u32, u32) {
+    (
+        query.page.unwrap_or(1).max(1),
+        query.per_page.unwrap_or(20).clamp(1, 100),
+    )
 }
 
 /// The caller's clients.
@@ -241,7 +243,11 @@ pub async fn list_clients(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    list(&principal, &state, query, false).await
+    let org = parse_org(query.organization_id.as_deref())?;
+    let (page, per_page) = paging(&query);
+    let (clients, total) =
+        client_admin::list_clients(&state.core, &manager(&principal), org, page, per_page).await?;
+    Ok(client_page(clients, total, page, per_page))
 }
 
 /// Every client (admins).
@@ -250,7 +256,11 @@ pub async fn list_all_clients(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    list(&principal, &state, query, true).await
+    let org = parse_org(query.organization_id.as_deref())?;
+    let (page, per_page) = paging(&query);
+    let (clients, total) =
+        client_admin::list_all_clients(&state.core, &principal, org, page, per_page).await?;
+    Ok(client_page(clients, total, page, per_page))
 }
 
 pub async fn get_client(

@@ -4,7 +4,6 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::Router;
-use janua_core::audit::Actor;
 use janua_core::auth::store::UserQuery;
 use janua_core::auth::users::{ProfileUpdate, User, UserStatus};
 use janua_core::auth::{account, admin_users};
@@ -288,14 +287,7 @@ pub async fn post_suspend(
     let id: UserId = path_id(&id)?;
     let reason: Option<String> = q.reason.map(|r| r.chars().take(500).collect());
     Ok(Json(UserView::from(
-        &admin_users::suspend(
-            &state.core,
-            Actor::user(admin.user_id, None),
-            id,
-            reason.as_deref(),
-            &audit,
-        )
-        .await?,
+        &admin_users::suspend(&state.core, admin.actor(), id, reason.as_deref(), &audit).await?,
     )))
 }
 
@@ -307,6 +299,6 @@ pub async fn post_reactivate(
 ) -> Result<Json<UserView>, ApiError> {
     let id: UserId = path_id(&id)?;
     Ok(Json(UserView::from(
-        &admin_users::reactivate(&state.core, Actor::user(admin.user_id, None), id, &audit).await?,
+        &admin_users::reactivate(&state.core, admin.actor(), id, &audit).await?,
     )))
 }
