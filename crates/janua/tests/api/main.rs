@@ -9,6 +9,7 @@ mod admin;
 mod admin_system;
 mod api_keys;
 mod audit;
+mod audit_capabilities;
 mod avatars;
 mod bad_input;
 mod docs;

@@ -228,6 +228,17 @@ async fn a_registered_passkey_signs_in_without_a_password_and_counts_as_mfa() {
     let (_, list) = json_of(app.get_auth("/api/v1/passkeys", &user.access_token).await).await;
     assert_eq!(list[0]["sign_count"], 2);
     assert!(list[0]["last_used_at"].is_string());
+
+    // Registration and each use are audited, in order.
+    let passkey_actions: Vec<String> = crate::helpers::oauth::audit_actions(&app)
+        .await
+        .into_iter()
+        .filter(|a| a.starts_with("passkey."))
+        .collect();
+    assert_eq!(
+        passkey_actions,
+        ["passkey.registered", "passkey.used", "passkey.used"]
+    );
 }
 
 #[tokio::test]
