@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Audit and webhook costs on this machine:
 #   - sign-in throughput (POST /api/v1/auth/signin) of this build against a baseline build
-#     without audit writes (JANUA_BASE_BIN, e.g. built from the commit before the audit
-#     retrofit), alternating runs, with fast hashing (which exposes the database writes) and
-#     with the default Argon2id parameters (what production sees); target: < 10 % loss;
+#     without audit writes (JANUA_BASE_BIN: the same commit with
+#     bench/patches/no-audit-writes.patch applied, built by bench/build_no_audit_baseline.sh),
+#     alternating runs, with fast hashing (which exposes the database writes) and with the
+#     default Argon2id parameters (what production sees); target: < 10 % loss. Besides req/s,
+#     each run reports the server's CPU time per sign-in (utime + stime from /proc/PID/stat
+#     over the wrk run, divided by the requests served), which is steadier than req/s on a
+#     shared machine;
 #   - webhook delivery throughput: BENCH_EVENTS outbox events inserted in one transaction,
 #     fanned out, signed and POSTed to a local receiver (bench/webhook_receiver.py) by the
 #     server's worker; the rate is events delivered per second, first insert to last arrival.
 #
-# Usage: cargo build --release && JANUA_BASE_BIN=/path/to/baseline/janua bench/audit_webhooks.sh
+# Usage: cargo build --release && JANUA_BASE_BIN="$(bench/build_no_audit_baseline.sh)" bench/audit_webhooks.sh
 # Settings: JANUA_BIN, JANUA_BASE_BIN (unset: the sign-in comparison is skipped),
 #   BENCH_DURATION (10 s per run), BENCH_ROUNDS (2 alternations), BENCH_USERS (64),
+#   BENCH_MODES ("fast default": which hashing settings the sign-in comparison runs),
 #   BENCH_EVENTS (2000), BENCH_DATABASE_URL (SQLite in a temp dir by default; postgres://…).
 set -euo pipefail
 
@@ -37,10 +42,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# signin_rps BIN [VAR=VALUE...]: a fresh server from BIN, USERS accounts, one wrk run; prints rps.
+# fresh_database: on PostgreSQL, points BENCH_DATABASE_URL at a new empty database (dropped by
+# drop_database), so every run starts from the same empty state as a fresh SQLite file.
+base_database_url="${BENCH_DATABASE_URL:-}"
+fresh_database() {
+    [[ "$base_database_url" == postgres* ]] || return 0
+    bench_require psql postgresql-client
+    local db="janua_bench_$$_$RANDOM"
+    psql -q "$base_database_url" -c "CREATE DATABASE $db" || bench_die "cannot create database $db"
+    BENCH_DATABASE_URL="${base_database_url%/*}/$db"
+}
+drop_database() {
+    [[ "$base_database_url" == postgres* && "$BENCH_DATABASE_URL" != "$base_database_url" ]] || return 0
+    psql -q "$base_database_url" -c "DROP DATABASE IF EXISTS ${BENCH_DATABASE_URL##*/}" || true
+    BENCH_DATABASE_URL="$base_database_url"
+}
+
+# cpu_ticks PID: the process's utime + stime so far, in clock ticks.
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+CLK_TCK="$(getconf CLK_TCK)"
+
+# signin_rps BIN [VAR=VALUE...]: a fresh server from BIN, USERS accounts, one wrk run; prints
+# "rps cpu_ms_per_request".
 signin_rps() {
     local bin="$1"
     shift
+    fresh_database
     JANUA_BIN="$bin" bench_start_server SHUTDOWN_DRAIN_SECONDS=1 MAX_SESSIONS_PER_IDENTITY=100000 "$@"
     for ((n = 0; n < USERS; n++)); do
         curl -sf -o /dev/null -H 'content-type: application/json' \
@@ -48,35 +75,50 @@ signin_rps() {
             bench_die "sign-up $n failed"
     done
     local out="$BENCH_TMP/signin.txt"
+    local ticks_before
+    ticks_before="$(cpu_ticks "$BENCH_PID")"
     wrk -t2 -c8 -d"${DURATION}s" --timeout 10s --latency -s "$here/lua/signin.lua" "$BENCH_URL" >"$out" 2>&1 ||
         bench_die "wrk failed"
     local errors=$(($(bench_wrk_field "$out" non2xx) + $(bench_wrk_field "$out" socket_errors)))
     ((errors == 0)) || bench_die "sign-in run had $errors errors"
-    bench_wrk_field "$out" rps
+    local ticks=$(($(cpu_ticks "$BENCH_PID") - ticks_before))
+    printf '%s %s\n' "$(bench_wrk_field "$out" rps)" \
+        "$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$(bench_wrk_field "$out" requests)" 'BEGIN { printf "%.3f", 1000 * t / hz / n }')"
     bench_stop_server
+    drop_database
     [[ "$BENCH_KEEP_TMP" == 1 ]] || rm -rf "$BENCH_TMP"
     BENCH_TMP=""
 }
 
 mean() { awk '{ s += $1; n++ } END { printf "%.1f", s / n }'; }
+mean3() { awk '{ s += $1; n++ } END { printf "%.3f", s / n }'; }
 
 comparison_rows=()
 if [[ -n "${JANUA_BASE_BIN:-}" ]]; then
-    for mode in fast default; do
+    for mode in ${BENCH_MODES:-fast default}; do
         settings=()
         [[ "$mode" == fast ]] && settings=("${FAST_HASH[@]}")
         base_runs=()
         audit_runs=()
+        base_cpu=()
+        audit_cpu=()
         for ((r = 1; r <= ROUNDS; r++)); do
             bench_log "sign-in, $mode hashing, round $r: baseline"
-            base_runs+=("$(signin_rps "$JANUA_BASE_BIN" "${settings[@]}")")
+            read -r rps cpu < <(signin_rps "$JANUA_BASE_BIN" "${settings[@]}")
+            base_runs+=("$rps")
+            base_cpu+=("$cpu")
             bench_log "sign-in, $mode hashing, round $r: with audit"
-            audit_runs+=("$(signin_rps "$CURRENT_BIN" "${settings[@]}")")
+            read -r rps cpu < <(signin_rps "$CURRENT_BIN" "${settings[@]}")
+            audit_runs+=("$rps")
+            audit_cpu+=("$cpu")
         done
         base="$(printf '%s\n' "${base_runs[@]}" | mean)"
         audit="$(printf '%s\n' "${audit_runs[@]}" | mean)"
+        bcpu="$(printf '%s\n' "${base_cpu[@]}" | mean3)"
+        acpu="$(printf '%s\n' "${audit_cpu[@]}" | mean3)"
         loss="$(awk -v a="$audit" -v b="$base" 'BEGIN { printf "%.1f", 100 * (b - a) / b }')"
-        comparison_rows+=("| Sign-in, $mode hashing | ${base_runs[*]} (mean $base) | ${audit_runs[*]} (mean $audit) | $loss % |")
+        extra="$(awk -v a="$acpu" -v b="$bcpu" 'BEGIN { printf "%+.1f", 100 * (a - b) / b }')"
+        comparison_rows+=("| Sign-in, $mode hashing | ${base_runs[*]} (mean $base) | ${audit_runs[*]} (mean $audit) | $loss % | $bcpu | $acpu | $extra % |")
     done
 fi
 
@@ -85,6 +127,7 @@ receiver_port="$(bench_free_port)"
 python3 "$here/webhook_receiver.py" "$receiver_port" &
 receiver_pid=$!
 bench_wait_url "http://127.0.0.1:$receiver_port/count"
+fresh_database
 JANUA_BIN="$CURRENT_BIN" bench_start_server SHUTDOWN_DRAIN_SECONDS=1 WEBHOOK_ALLOW_PRIVATE_URLS=true \
     WEBHOOK_POLL_INTERVAL_MS=50 ADMIN_EMAIL=root@bench.example ADMIN_PASSWORD=Bench-Admin-Password-1 "${FAST_HASH[@]}"
 admin="$(curl -sf -H 'content-type: application/json' \
@@ -117,13 +160,14 @@ elapsed_ms=$((last - start_ms))
 rate="$(awk -v n="$EVENTS" -v ms="$elapsed_ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
 rss="$(bench_mib "$(bench_rss_kib "$BENCH_PID")")"
 bench_stop_server
+drop_database
 
 backend="SQLite"
-[[ "${BENCH_DATABASE_URL:-}" == postgres* ]] && backend="PostgreSQL"
-echo "<!-- bench/audit_webhooks.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $backend, ${DURATION}s per sign-in run, $ROUNDS rounds -->"
+[[ "$base_database_url" == postgres* ]] && backend="PostgreSQL"
+echo "<!-- bench/audit_webhooks.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $backend, ${DURATION}s per sign-in run, $ROUNDS rounds -->"
 if ((${#comparison_rows[@]} > 0)); then
-    echo "| Measure | Baseline req/s (no audit) | With audit req/s | Loss |"
-    echo "|---|---|---|---:|"
+    echo "| Measure | Baseline req/s (no audit) | With audit req/s | Throughput loss | Baseline CPU ms/req | With audit CPU ms/req | CPU per request |"
+    echo "|---|---|---|---:|---:|---:|---:|"
     printf '%s\n' "${comparison_rows[@]}"
     echo
 fi

@@ -5,6 +5,8 @@
 //! Entries are evidence, so writing one never fails on caller-supplied text: NUL characters
 //! (which PostgreSQL's `text` and `jsonb` cannot hold) are removed rather than refused.
 
+use std::borrow::Cow;
+
 use janua_core::audit::AuditEntry;
 use janua_core::error::Result;
 use serde_json::Value;
@@ -14,116 +16,190 @@ use sqlx::{PgConnection, SqliteConnection};
 use crate::errors::from_sqlx;
 use crate::sqlite::codec::{encode_json, encode_time};
 
-fn scrub(text: &str) -> String {
-    text.replace('\0', "")
+/// `text` without NUL characters; borrowed (no copy) in the usual case of there being none.
+fn scrub(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', ""))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
-fn scrub_opt(text: Option<&str>) -> Option<String> {
+fn scrub_opt(text: Option<&str>) -> Option<Cow<'_, str>> {
     text.map(scrub)
 }
 
-fn scrub_json(value: &Value) -> Value {
+fn has_nul(value: &Value) -> bool {
     match value {
-        Value::String(s) => Value::String(scrub(s)),
-        Value::Array(items) => Value::Array(items.iter().map(scrub_json).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (scrub(k), scrub_json(v))).collect())
-        }
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+fn scrub_value(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(scrub(s).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(scrub_value).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (scrub(k).into_owned(), scrub_value(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
-/// Inserts `entries` on a PostgreSQL connection (normally a transaction).
-pub(crate) async fn insert_pg(conn: &mut PgConnection, entries: &[AuditEntry]) -> Result<()> {
-    for entry in entries {
-        sqlx::query(
-            "INSERT INTO audit_logs (id, occurred_at, actor_type, actor_id, actor_email, action, \
-             target_type, target_id, organization_id, ip_address, user_agent, request_id, \
-             outcome, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(entry.id)
-        .bind(entry.occurred_at)
-        .bind(entry.actor.kind.as_str())
-        .bind(scrub_opt(entry.actor.id.as_deref()))
-        .bind(scrub_opt(entry.actor.email.as_deref()))
-        .bind(scrub(&entry.action))
-        .bind(entry.target.as_ref().map(|t| scrub(&t.kind)))
-        .bind(entry.target.as_ref().map(|t| scrub(&t.id)))
-        .bind(entry.organization_id)
-        .bind(scrub_opt(entry.context.ip_address.as_deref()))
-        .bind(scrub_opt(entry.context.user_agent.as_deref()))
-        .bind(scrub_opt(entry.context.request_id.as_deref()))
-        .bind(entry.outcome.as_str())
-        .bind(Json(scrub_json(&entry.details)))
-        .execute(&mut *conn)
-        .await
-        .map_err(from_sqlx)?;
-        if let Some(event) = &entry.event {
-            sqlx::query(
-                "INSERT INTO outbox_events (id, event_type, organization_id, user_id, \
-                 audit_log_id, data, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(uuid::Uuid::now_v7())
-            .bind(scrub(&event.event_type))
-            .bind(entry.organization_id)
-            .bind(entry.user_id)
-            .bind(entry.id)
-            .bind(Json(scrub_json(&event.data)))
-            .bind(entry.occurred_at)
-            .execute(&mut *conn)
-            .await
-            .map_err(from_sqlx)?;
+/// `value` without NUL characters in any string or key; borrowed (no copy) when it has none.
+fn scrub_json(value: &Value) -> Cow<'_, Value> {
+    if has_nul(value) {
+        Cow::Owned(scrub_value(value))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// Entries written per statement at most (14 parameters each: far below either backend's
+/// limit on bound parameters).
+const CHUNK: usize = 200;
+
+/// `(p1, …, pN), (…), …`: `rows` tuples of `columns` numbered placeholders, each written by
+/// `placeholder` (`$n` or `?n`).
+fn values_list(rows: usize, columns: usize, placeholder: char) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
         }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push(placeholder);
+            sql.push_str(&(row * columns + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+const ENTRY_INSERT: &str = "INSERT INTO audit_logs (id, occurred_at, actor_type, actor_id, \
+     actor_email, action, target_type, target_id, organization_id, ip_address, user_agent, \
+     request_id, outcome, details) VALUES ";
+const ENTRY_COLUMNS: usize = 14;
+const EVENT_INSERT: &str = "INSERT INTO outbox_events (id, event_type, organization_id, \
+     user_id, audit_log_id, data, occurred_at) VALUES ";
+const EVENT_COLUMNS: usize = 7;
+
+/// Inserts `entries` on a PostgreSQL connection (normally a transaction): one multi-row
+/// statement for the entries and one for their outbox events.
+pub(crate) async fn insert_pg(conn: &mut PgConnection, entries: &[AuditEntry]) -> Result<()> {
+    for chunk in entries.chunks(CHUNK) {
+        let sql = format!(
+            "{ENTRY_INSERT}{}",
+            values_list(chunk.len(), ENTRY_COLUMNS, '$')
+        );
+        let mut query = sqlx::query(&sql);
+        for entry in chunk {
+            query = query
+                .bind(entry.id)
+                .bind(entry.occurred_at)
+                .bind(entry.actor.kind.as_str())
+                .bind(scrub_opt(entry.actor.id.as_deref()))
+                .bind(scrub_opt(entry.actor.email.as_deref()))
+                .bind(scrub(&entry.action))
+                .bind(entry.target.as_ref().map(|t| scrub(&t.kind)))
+                .bind(entry.target.as_ref().map(|t| scrub(&t.id)))
+                .bind(entry.organization_id)
+                .bind(scrub_opt(entry.context.ip_address.as_deref()))
+                .bind(scrub_opt(entry.context.user_agent.as_deref()))
+                .bind(scrub_opt(entry.context.request_id.as_deref()))
+                .bind(entry.outcome.as_str())
+                .bind(Json(scrub_json(&entry.details)));
+        }
+        query.execute(&mut *conn).await.map_err(from_sqlx)?;
+        let events: Vec<_> = chunk
+            .iter()
+            .filter_map(|entry| entry.event.as_ref().map(|event| (entry, event)))
+            .collect();
+        if events.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "{EVENT_INSERT}{}",
+            values_list(events.len(), EVENT_COLUMNS, '$')
+        );
+        let mut query = sqlx::query(&sql);
+        for (entry, event) in events {
+            query = query
+                .bind(uuid::Uuid::now_v7())
+                .bind(scrub(&event.event_type))
+                .bind(entry.organization_id)
+                .bind(entry.user_id)
+                .bind(entry.id)
+                .bind(Json(scrub_json(&event.data)))
+                .bind(entry.occurred_at);
+        }
+        query.execute(&mut *conn).await.map_err(from_sqlx)?;
     }
     Ok(())
 }
 
-/// Inserts `entries` on a SQLite connection (normally a transaction on the writer).
+/// Inserts `entries` on a SQLite connection (normally a transaction on the writer): one
+/// multi-row statement for the entries and one for their outbox events.
 pub(crate) async fn insert_sqlite(
     conn: &mut SqliteConnection,
     entries: &[AuditEntry],
 ) -> Result<()> {
-    for entry in entries {
-        sqlx::query(
-            "INSERT INTO audit_logs (id, occurred_at, actor_type, actor_id, actor_email, action, \
-             target_type, target_id, organization_id, ip_address, user_agent, request_id, \
-             outcome, details) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )
-        .bind(entry.id.to_string())
-        .bind(encode_time(entry.occurred_at))
-        .bind(entry.actor.kind.as_str())
-        .bind(scrub_opt(entry.actor.id.as_deref()))
-        .bind(scrub_opt(entry.actor.email.as_deref()))
-        .bind(scrub(&entry.action))
-        .bind(entry.target.as_ref().map(|t| scrub(&t.kind)))
-        .bind(entry.target.as_ref().map(|t| scrub(&t.id)))
-        .bind(entry.organization_id.map(|id| id.to_string()))
-        .bind(scrub_opt(entry.context.ip_address.as_deref()))
-        .bind(scrub_opt(entry.context.user_agent.as_deref()))
-        .bind(scrub_opt(entry.context.request_id.as_deref()))
-        .bind(entry.outcome.as_str())
-        .bind(encode_json(&scrub_json(&entry.details))?)
-        .execute(&mut *conn)
-        .await
-        .map_err(from_sqlx)?;
-        if let Some(event) = &entry.event {
-            sqlx::query(
-                "INSERT INTO outbox_events (id, event_type, organization_id, user_id, \
-                 audit_log_id, data, occurred_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(scrub(&event.event_type))
-            .bind(entry.organization_id.map(|id| id.to_string()))
-            .bind(entry.user_id.map(|id| id.to_string()))
-            .bind(entry.id.to_string())
-            .bind(encode_json(&scrub_json(&event.data))?)
-            .bind(encode_time(entry.occurred_at))
-            .execute(&mut *conn)
-            .await
-            .map_err(from_sqlx)?;
+    for chunk in entries.chunks(CHUNK) {
+        let sql = format!(
+            "{ENTRY_INSERT}{}",
+            values_list(chunk.len(), ENTRY_COLUMNS, '?')
+        );
+        let mut query = sqlx::query(&sql);
+        for entry in chunk {
+            query = query
+                .bind(entry.id.to_string())
+                .bind(encode_time(entry.occurred_at))
+                .bind(entry.actor.kind.as_str())
+                .bind(scrub_opt(entry.actor.id.as_deref()))
+                .bind(scrub_opt(entry.actor.email.as_deref()))
+                .bind(scrub(&entry.action))
+                .bind(entry.target.as_ref().map(|t| scrub(&t.kind)))
+                .bind(entry.target.as_ref().map(|t| scrub(&t.id)))
+                .bind(entry.organization_id.map(|id| id.to_string()))
+                .bind(scrub_opt(entry.context.ip_address.as_deref()))
+                .bind(scrub_opt(entry.context.user_agent.as_deref()))
+                .bind(scrub_opt(entry.context.request_id.as_deref()))
+                .bind(entry.outcome.as_str())
+                .bind(encode_json(&scrub_json(&entry.details))?);
         }
+        query.execute(&mut *conn).await.map_err(from_sqlx)?;
+        let events: Vec<_> = chunk
+            .iter()
+            .filter_map(|entry| entry.event.as_ref().map(|event| (entry, event)))
+            .collect();
+        if events.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "{EVENT_INSERT}{}",
+            values_list(events.len(), EVENT_COLUMNS, '?')
+        );
+        let mut query = sqlx::query(&sql);
+        for (entry, event) in events {
+            query = query
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(scrub(&event.event_type))
+                .bind(entry.organization_id.map(|id| id.to_string()))
+                .bind(entry.user_id.map(|id| id.to_string()))
+                .bind(entry.id.to_string())
+                .bind(encode_json(&scrub_json(&event.data))?)
+                .bind(encode_time(entry.occurred_at));
+        }
+        query.execute(&mut *conn).await.map_err(from_sqlx)?;
     }
     Ok(())
 }
@@ -137,9 +213,17 @@ mod tests {
     #[test]
     fn nul_characters_are_removed_everywhere() {
         assert_eq!(scrub("a\0b"), "ab");
+        assert!(matches!(scrub("ab"), Cow::Borrowed("ab")));
         assert_eq!(
-            scrub_json(&json!({"k\u{0}": ["x\u{0}", 1, null]})),
+            *scrub_json(&json!({"k\u{0}": ["x\u{0}", 1, null]})),
             json!({"k": ["x", 1, null]})
         );
+        assert!(matches!(scrub_json(&json!({"k": ["x"]})), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn values_lists_number_placeholders_row_by_row() {
+        assert_eq!(values_list(2, 3, '?'), "(?1, ?2, ?3), (?4, ?5, ?6)");
+        assert_eq!(values_list(1, 2, '$'), "($1, $2)");
     }
 }

@@ -250,6 +250,33 @@ impl WebhookStore for PgStore {
 
     async fn dispatch_outbox(&self, now: DateTime<Utc>, limit: u32) -> Result<usize> {
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
+        let (active,): (bool,) =
+            sqlx::query_as("SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE is_active)")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
+        if !active {
+            // No endpoint can want any event: mark the oldest `limit` dispatched in one
+            // statement without reading them (what the fan-out below does with no endpoint).
+            // The statement checks again, in its own snapshot, that no endpoint is active: one
+            // created since the check above falls through to the fan-out, so an event committed
+            // after an endpoint was never skips it.
+            let done = sqlx::query(
+                "UPDATE outbox_events SET dispatched_at = $2 WHERE id IN (SELECT id \
+                 FROM outbox_events WHERE dispatched_at IS NULL ORDER BY occurred_at, id \
+                 LIMIT $1 FOR UPDATE SKIP LOCKED) \
+                 AND NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE is_active)",
+            )
+            .bind(i64::from(limit))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+            if done.rows_affected() > 0 {
+                tx.commit().await.map_err(from_sqlx)?;
+                return Ok(done.rows_affected() as usize);
+            }
+        }
         let events: Vec<(Uuid, String, Option<Uuid>, Option<Uuid>, DateTime<Utc>)> =
             sqlx::query_as(
                 "SELECT id, event_type, organization_id, user_id, occurred_at FROM outbox_events \
