@@ -38,7 +38,6 @@ pub async fn scope_for(
     organization: Option<Uuid>,
 ) -> Result<Scope> {
     match organization {
-        Some(org) if reader.is_admin => Ok(Scope::Organization(org)),
         Some(org) => {
             if can_read_organization(core, reader, org).await? {
                 Ok(Scope::Organization(org))

@@ -13,7 +13,7 @@ use crate::auth::sessions::Session;
 use crate::auth::users::User;
 use crate::context::Core;
 use crate::error::Result;
-use crate::ids::SessionId;
+use crate::ids::{SessionId, UserId};
 use crate::oidc::clients::OAuthClient;
 use crate::oidc::error::OAuthError;
 use crate::oidc::grants::grant_session::end_child_grants;
@@ -136,9 +136,10 @@ async fn end_sessions(
 ) -> Result<()> {
     let now = core.clock.now();
     let mut revoked = Vec::new();
-    let mut parents = Vec::new();
-    if let Some((_, session)) = browser {
-        parents.push(session.id);
+    // Browser sessions to end, with their owner (a grant's parent session is its user's).
+    let mut parents: Vec<(SessionId, UserId)> = Vec::new();
+    if let Some((user, session)) = browser {
+        parents.push((session.id, user.id));
     }
     if let Some(sid) = hint.and_then(|h| h.sid) {
         if let Some(grant) = core.store.get_grant(sid).await? {
@@ -161,33 +162,24 @@ async fn end_sessions(
             // there is no cookie (the user is signing out of the provider).
             let same_user = browser.is_none_or(|(user, _)| user.id == grant.session.user_id);
             if let Some(parent) = grant.parent_session_id.filter(|_| same_user) {
-                if !parents.contains(&parent) {
-                    parents.push(parent);
+                if !parents.iter().any(|(id, _)| *id == parent) {
+                    parents.push((parent, grant.session.user_id));
                 }
             }
         }
     }
-    for parent in parents {
-        let owner = match browser {
-            Some((user, session)) if session.id == parent => Some(user.id),
-            _ => core.store.get_session(parent).await?.map(|s| s.user_id),
-        };
-        let entries: Vec<_> = owner
-            .map(|user| {
-                session_revoked(
-                    user,
-                    parent,
-                    "end_session",
-                    Actor::user(user, None),
-                    context,
-                    now,
-                )
-            })
-            .into_iter()
-            .collect();
+    for (parent, owner) in parents {
+        let entry = session_revoked(
+            owner,
+            parent,
+            "end_session",
+            Actor::user(owner, None),
+            context,
+            now,
+        );
         if core
             .store
-            .revoke_session(parent, "end_session", now, &entries)
+            .revoke_session(parent, "end_session", now, &[entry])
             .await?
         {
             revoked.push(parent);
