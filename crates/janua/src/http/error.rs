@@ -2,20 +2,17 @@
 //!
 //! Every non-2xx answer outside the OAuth endpoints has the REST shape of API.md §1:
 //! `{"error":{"code","message","request_id","timestamp","details"?},"detail"}`. Handlers return
-//! [`ApiError`]; the [`shape_errors`] middleware renders it with the request id, and also gives
+//! [`ApiError`]; [`shape`] renders it with the request id, and also gives
 //! the same shape to answers produced outside handlers (unknown route, wrong method, oversized
 //! body, time-outs, panics). 5xx answers carry only a generic message and the request id; the
 //! cause is logged once, here.
 
-use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use janua_core::clock::format_timestamp;
 use janua_core::error::FieldError;
 use serde_json::json;
-
-use crate::http::request_id::RequestId;
 
 /// An error on its way to the client.
 #[derive(Debug, Clone)]
@@ -387,25 +384,17 @@ pub struct AlreadyShaped;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        // The body is rendered by `shape_errors`, which knows the request id.
+        // The body is rendered by `shape`, which knows the request id.
         let mut response = self.status.into_response();
         response.extensions_mut().insert(self);
         response
     }
 }
 
-/// Renders every error response in the common shape. Sits inside the request-id layer.
-pub async fn shape_errors(request: Request, next: Next) -> Response {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.0.clone())
-        .unwrap_or_default();
-    let clock_now = request
-        .extensions()
-        .get::<crate::http::request_id::ReceivedAt>()
-        .map(|r| r.0);
-    let response = next.run(request).await;
+/// Renders an error response in the common shape with the request's id and receive time;
+/// success responses and those already final ([`AlreadyShaped`]) pass unchanged. Called by
+/// the request envelope ([`crate::http::middleware::envelope`]) on every answer.
+pub fn shape(response: Response, request_id: &str, received_at: Option<DateTime<Utc>>) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error())
         || response.extensions().get::<AlreadyShaped>().is_some()
@@ -416,8 +405,8 @@ pub async fn shape_errors(request: Request, next: Next) -> Response {
         Some(error) => error.clone(),
         None => ApiError::for_status(status),
     };
-    let timestamp = clock_now.map(format_timestamp).unwrap_or_default();
-    render(error, &request_id, &timestamp, response)
+    let timestamp = received_at.map(format_timestamp).unwrap_or_default();
+    render(error, request_id, &timestamp, response)
 }
 
 fn render(error: ApiError, request_id: &str, timestamp: &str, original: Response) -> Response {
@@ -557,7 +546,7 @@ mod shaping_tests {
     use tower::ServiceExt;
     use tower_http::catch_panic::CatchPanicLayer;
 
-    use super::{shape_errors, ApiError};
+    use super::{shape, ApiError};
 
     async fn boom() -> &'static str {
         #[allow(clippy::panic)]
@@ -573,7 +562,9 @@ mod shaping_tests {
             .layer(CatchPanicLayer::custom(|_| {
                 ApiError::internal("handler panicked").into_response()
             }))
-            .layer(axum::middleware::from_fn(shape_errors));
+            .layer(axum::middleware::map_response(
+                |response: axum::response::Response| async move { shape(response, "req-1", None) },
+            ));
         let response = app
             .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
             .await

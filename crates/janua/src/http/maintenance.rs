@@ -14,9 +14,8 @@
 
 use std::sync::RwLock;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use janua_core::admin::maintenance::{self, MaintenanceMode};
@@ -90,23 +89,24 @@ fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The gate: a route layer, so it sees the matched route (unknown paths stay 404).
-pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The gate: the request back when it may pass, else the 503 to send. Runs inside the route
+/// layer, so it sees the matched route (unknown paths stay 404).
+pub async fn gate(state: &AppState, request: Request) -> Result<Request, Response> {
     let routed = request.extensions().get::<MatchedPath>().is_some();
     if !routed || !is_write(request.method()) || SESSION_WRITES.contains(&request.uri().path()) {
-        return next.run(request).await;
+        return Ok(request);
     }
     let mode = state.maintenance.current(&state.core).await;
     if !mode.enabled {
-        return next.run(request).await;
+        return Ok(request);
     }
     let (mut parts, body) = request.into_parts();
-    match bearer_admin(&state, &parts.headers).await {
+    match bearer_admin(state, &parts.headers).await {
         Some(admin) => {
             // The handler's `AdminUser` reuses this instead of verifying the token again.
             parts.extensions.insert(AdminUser(admin));
-            next.run(Request::from_parts(parts, body)).await
+            Ok(Request::from_parts(parts, body))
         }
-        None => ApiError::maintenance(mode.message_or_default()).into_response(),
+        None => Err(ApiError::maintenance(mode.message_or_default()).into_response()),
     }
 }

@@ -1,51 +1,53 @@
-//! Cross-cutting request handling that is not an error or a limit: the client IP, the trace
-//! span, Prometheus request metrics, and security headers.
+//! The request's way in and out, as two middlewares (few layers: each one costs a clone of
+//! everything inside it on every request).
+//!
+//! - [`envelope`], outermost: request id and receive time, client IP, one span per request,
+//!   the Prometheus request metrics, security headers, the common error shape, and the id
+//!   echoed on the response.
+//! - [`admit`], inside CORS: the global per-IP rate limit, then the maintenance gate.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
-use crate::http::extract::resolve_client_ip;
-use crate::http::request_id::RequestId;
+use crate::http::error;
+use crate::http::extract::{resolve_client_ip, ClientIp};
+use crate::http::request_id::{self, ReceivedAt};
+use crate::http::{maintenance, rate_limit};
 use crate::state::AppState;
 use crate::telemetry::metrics::{HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION_SECONDS};
 
 /// Label for requests that matched no route, so scanners cannot explode the label set.
 const UNMATCHED: &str = "unmatched";
 
-pub async fn client_ip(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Everything every request gets on its way in and out; see the module doc.
+pub async fn envelope(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let request_id = request_id::assign(&state, &mut request);
+    let received_at = request.extensions().get::<ReceivedAt>().map(|r| r.0);
     let ip = resolve_client_ip(request.extensions(), request.headers(), &state.proxies);
     request.extensions_mut().insert(ip);
-    next.run(request).await
-}
 
-/// One span per request with the method, the route template and the request id (never the raw
-/// path, which can carry tokens), plus the two HTTP metrics of API.md §2.
-pub async fn observe(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
+    let method = method_label(request.method());
     let endpoint = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| UNMATCHED.to_owned());
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    // The route template and the request id, never the raw path (it can carry tokens).
     let span =
-        tracing::info_span!("request", %method, endpoint = %endpoint, request_id = %request_id);
+        tracing::info_span!("request", method, endpoint = %endpoint, request_id = %request_id);
     let started = Instant::now();
-    let response = next.run(request).instrument(span.clone()).await;
+    let mut response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
+
+    add_security_headers(
+        response.headers_mut(),
+        state.config.server.tls_cert_file.is_some(),
+    );
     let status = response.status().as_u16();
     span.in_scope(|| {
         tracing::debug!(
@@ -54,23 +56,49 @@ pub async fn observe(request: Request, next: Next) -> Response {
             "request finished"
         );
     });
-    let method = method.as_str().to_owned();
-    metrics::counter!(HTTP_REQUESTS_TOTAL, "method" => method.clone(), "endpoint" => endpoint.clone(), "status" => status.to_string())
+    metrics::counter!(HTTP_REQUESTS_TOTAL, "method" => method, "endpoint" => endpoint.clone(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!(HTTP_REQUEST_DURATION_SECONDS, "method" => method, "endpoint" => endpoint)
         .record(elapsed.as_secs_f64());
+
+    let mut response = error::shape(response, &request_id, received_at);
+    request_id::echo(&mut response, &request_id);
     response
+}
+
+/// The metric label of a method: the standard ones as themselves, anything else as `OTHER`
+/// (so a client cannot grow the label set with invented methods).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+/// Whether a request may go on to its handler: the global per-IP limit first, then the
+/// maintenance gate. A refusal is the answer.
+pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let ip = request.extensions().get::<ClientIp>().copied();
+    if let Err(refused) = rate_limit::check_global(&state, request.uri().path(), ip).await {
+        return refused;
+    }
+    match maintenance::gate(&state, request).await {
+        Ok(request) => next.run(request).await,
+        Err(refused) => refused,
+    }
 }
 
 /// Headers every response carries (API.md §0): no sniffing, no framing, no referrer leaks,
 /// HSTS when served over TLS, and `no-store` unless a handler chose a cache policy.
-pub async fn security_headers(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+fn add_security_headers(headers: &mut HeaderMap, tls: bool) {
     headers.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
@@ -96,11 +124,23 @@ pub async fn security_headers(
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    if state.config.server.tls_cert_file.is_some() {
+    if tls {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+
+    use super::method_label;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "OTHER");
+    }
 }

@@ -1,8 +1,9 @@
 //! The HTTP surface: every route group and the middleware stack, in one place.
 //!
-//! Middleware, outermost first: request id → client IP → error shaping → span and metrics →
-//! security headers → CORS → global rate limit → maintenance gate → panic catcher → time-out →
-//! body limit (`MAX_BODY_BYTES`; the avatar upload alone brings its own, larger one).
+//! Middleware, outermost first: the envelope (request id, client IP, span and metrics,
+//! security headers, error shaping) → CORS → admission (global rate limit, maintenance gate) →
+//! panic catcher → time-out → body limit (`MAX_BODY_BYTES`; the avatar upload alone brings its
+//! own, larger one).
 
 pub mod api;
 pub mod audit;
@@ -22,6 +23,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::normalize_path::NormalizePath;
@@ -40,15 +42,9 @@ pub fn operations_app(state: AppState) -> NormalizePath<Router> {
     let router = Router::new()
         .merge(health::routes())
         .fallback(fallback)
-        .layer(axum::middleware::from_fn(middleware::observe))
-        .layer(axum::middleware::from_fn(error::shape_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::client_ip,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            request_id::assign_request_id,
+            middleware::envelope,
         ))
         .with_state(state);
     NormalizePath::trim_trailing_slash(router)
@@ -56,34 +52,15 @@ pub fn operations_app(state: AppState) -> NormalizePath<Router> {
 
 pub fn router(state: AppState) -> Router {
     let config = &state.config;
-    // Router::layer wraps every route (and the fallback) individually, so each middleware
-    // sees the matched route template; the last layer added is the outermost.
-    Router::new()
-        .merge(health::routes())
-        .merge(api::routes())
-        .merge(crate::pages::routes())
-        .merge(docs::routes())
-        .merge(oidc::routes())
-        .fallback(fallback)
-        .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
-        // Merged after the body limits above, so only its own, larger limit applies.
-        .merge(api::avatars::upload_routes())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.server.request_timeout,
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal("handler panicked").into_response()
-        }))
-        // Non-admin writes get 503 while maintenance mode is on.
+    // The whole stack is ONE layer: axum boxes a route once per `Router::layer` call and clones
+    // every box on every request, so a call per middleware made each request pay for a dozen
+    // nested boxes (docs/benchmarks.md, "HTTP request path"). `Router::layer` wraps every
+    // route (and the fallback) individually, so each middleware still sees the matched route
+    // template. ServiceBuilder lists the layers outermost first.
+    let stack = ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            maintenance::gate,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            rate_limit::limit_per_ip,
+            middleware::envelope,
         ))
         .layer(cors::layer(
             &config.security.cors_origins,
@@ -91,18 +68,29 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::security_headers,
+            middleware::admit,
         ))
-        .layer(axum::middleware::from_fn(middleware::observe))
-        .layer(axum::middleware::from_fn(error::shape_errors))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::client_ip,
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal("handler panicked").into_response()
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.server.request_timeout,
+        ));
+    Router::new()
+        .merge(health::routes())
+        .merge(api::routes())
+        .merge(crate::pages::routes())
+        .merge(docs::routes())
+        .merge(oidc::routes())
+        .fallback(fallback)
+        .layer((
+            DefaultBodyLimit::max(config.server.max_body_bytes),
+            RequestBodyLimitLayer::new(config.server.max_body_bytes),
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            request_id::assign_request_id,
-        ))
+        // Merged after the body limits above, so only its own, larger limit applies.
+        .merge(api::avatars::upload_routes())
+        .layer(stack)
         .with_state(state)
 }
 

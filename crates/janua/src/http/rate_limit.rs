@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use janua_core::ports::Cache;
 
@@ -63,19 +61,21 @@ fn exempt(path: &str) -> bool {
     )
 }
 
-/// The global per-IP limit (`RATE_LIMIT_GLOBAL`).
-pub async fn limit_per_ip(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if exempt(request.uri().path()) {
-        return next.run(request).await;
+/// The global per-IP limit (`RATE_LIMIT_GLOBAL`) for a request to `path` from `ip`; the
+/// refusal is the answer to send.
+pub async fn check_global(
+    state: &AppState,
+    path: &str,
+    ip: Option<ClientIp>,
+) -> Result<(), Response> {
+    if exempt(path) {
+        return Ok(());
     }
-    let ip = request
-        .extensions()
-        .get::<ClientIp>()
-        .map(|ip| ip.0.to_string())
-        .unwrap_or_default();
+    let ip = ip.map(|ip| ip.0.to_string()).unwrap_or_default();
     let limit = &state.config.rate_limits.global;
-    if let Err(e) = state.rate_limiter.check("global", &ip, limit).await {
-        return e.into_response();
-    }
-    next.run(request).await
+    state
+        .rate_limiter
+        .check("global", &ip, limit)
+        .await
+        .map_err(IntoResponse::into_response)
 }

@@ -2,9 +2,8 @@
 //! token, else a fresh UUID v7), recorded in the extensions for logs and error bodies, and
 //! echoed on the response. The receive time is recorded alongside from the injected clock.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 
@@ -30,11 +29,9 @@ fn acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-pub async fn assign_request_id(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Gives the request its id (and receive time) in the extensions and returns the id, for
+/// the envelope to echo on the response.
+pub fn assign(state: &AppState, request: &mut Request) -> String {
     let id = request
         .headers()
         .get(HEADER)
@@ -42,15 +39,17 @@ pub async fn assign_request_id(
         .filter(|v| acceptable(v))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    request.extensions_mut().insert(RequestId(id.clone()));
-    request
-        .extensions_mut()
-        .insert(ReceivedAt(state.clock.now()));
-    let mut response = next.run(request).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    let extensions = request.extensions_mut();
+    extensions.insert(RequestId(id.clone()));
+    extensions.insert(ReceivedAt(state.clock.now()));
+    id
+}
+
+/// Echoes the id on the response.
+pub fn echo(response: &mut Response, id: &str) {
+    if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(HEADER, value);
     }
-    response
 }
 
 #[cfg(test)]
