@@ -1,6 +1,7 @@
 //! Writing audit entries (and their outbox events) on a connection that is already inside a
 //! transaction, so a capability's store method records its entries atomically with its change:
-//! `audit_rows::insert_pg(&mut tx, audit).await?` / `audit_rows::insert_sqlite(&mut tx, audit)`.
+//! `audit_rows::insert_pg(&mut tx, audit).await?` / `audit_rows::insert_sqlite(&mut tx, audit)`,
+//! one round trip for a change's entries and their events.
 //!
 //! Entries are evidence, so writing one never fails on caller-supplied text: NUL characters
 //! (which PostgreSQL's `text` and `jsonb` cannot hold) are removed rather than refused.
@@ -65,8 +66,8 @@ fn scrub_json(value: &Value) -> Cow<'_, Value> {
 const CHUNK: usize = 200;
 
 /// `(p1, …, pN), (…), …`: `rows` tuples of `columns` numbered placeholders, each written by
-/// `placeholder` (`$n` or `?n`).
-fn values_list(rows: usize, columns: usize, placeholder: char) -> String {
+/// `placeholder` (`$n` or `?n`), numbered from `after + 1`.
+fn values_list(rows: usize, columns: usize, placeholder: char, after: usize) -> String {
     let mut sql = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -78,7 +79,7 @@ fn values_list(rows: usize, columns: usize, placeholder: char) -> String {
                 sql.push_str(", ");
             }
             sql.push(placeholder);
-            sql.push_str(&(row * columns + column + 1).to_string());
+            sql.push_str(&(after + row * columns + column + 1).to_string());
         }
         sql.push(')');
     }
@@ -93,14 +94,38 @@ const EVENT_INSERT: &str = "INSERT INTO outbox_events (id, event_type, organizat
      user_id, audit_log_id, data, occurred_at) VALUES ";
 const EVENT_COLUMNS: usize = 7;
 
-/// Inserts `entries` on a PostgreSQL connection (normally a transaction): one multi-row
-/// statement for the entries and one for their outbox events.
+/// The one query that writes `entries` audit rows and `events` outbox rows, with every
+/// placeholder numbered in bind order (the entries' columns, then the events'). PostgreSQL
+/// takes one statement, the events' INSERT under a data-modifying `WITH`; SQLite takes two
+/// statements in one query (sqlx runs them in turn, the `?N` numbers running on across them).
+/// Either way recording a change costs one round trip, not two.
+fn insert_sql(entries: usize, events: usize, placeholder: char) -> String {
+    let entry_insert = format!(
+        "{ENTRY_INSERT}{}",
+        values_list(entries, ENTRY_COLUMNS, placeholder, 0)
+    );
+    if events == 0 {
+        return entry_insert;
+    }
+    let event_insert = format!(
+        "{EVENT_INSERT}{}",
+        values_list(events, EVENT_COLUMNS, placeholder, entries * ENTRY_COLUMNS)
+    );
+    if placeholder == '$' {
+        format!("WITH audit_entries AS ({entry_insert}) {event_insert}")
+    } else {
+        format!("{entry_insert}; {event_insert}")
+    }
+}
+
+/// Inserts `entries` on a PostgreSQL connection (normally a transaction): one statement.
 pub(crate) async fn insert_pg(conn: &mut PgConnection, entries: &[AuditEntry]) -> Result<()> {
     for chunk in entries.chunks(CHUNK) {
-        let sql = format!(
-            "{ENTRY_INSERT}{}",
-            values_list(chunk.len(), ENTRY_COLUMNS, '$')
-        );
+        let events: Vec<_> = chunk
+            .iter()
+            .filter_map(|entry| entry.event.as_ref().map(|event| (entry, event)))
+            .collect();
+        let sql = insert_sql(chunk.len(), events.len(), '$');
         let mut query = sqlx::query(&sql);
         for entry in chunk {
             query = query
@@ -119,19 +144,6 @@ pub(crate) async fn insert_pg(conn: &mut PgConnection, entries: &[AuditEntry]) -
                 .bind(entry.outcome.as_str())
                 .bind(Json(scrub_json(&entry.details)));
         }
-        query.execute(&mut *conn).await.map_err(from_sqlx)?;
-        let events: Vec<_> = chunk
-            .iter()
-            .filter_map(|entry| entry.event.as_ref().map(|event| (entry, event)))
-            .collect();
-        if events.is_empty() {
-            continue;
-        }
-        let sql = format!(
-            "{EVENT_INSERT}{}",
-            values_list(events.len(), EVENT_COLUMNS, '$')
-        );
-        let mut query = sqlx::query(&sql);
         for (entry, event) in events {
             query = query
                 .bind(uuid::Uuid::now_v7())
@@ -147,17 +159,17 @@ pub(crate) async fn insert_pg(conn: &mut PgConnection, entries: &[AuditEntry]) -
     Ok(())
 }
 
-/// Inserts `entries` on a SQLite connection (normally a transaction on the writer): one
-/// multi-row statement for the entries and one for their outbox events.
+/// Inserts `entries` on a SQLite connection (normally a transaction on the writer): one query.
 pub(crate) async fn insert_sqlite(
     conn: &mut SqliteConnection,
     entries: &[AuditEntry],
 ) -> Result<()> {
     for chunk in entries.chunks(CHUNK) {
-        let sql = format!(
-            "{ENTRY_INSERT}{}",
-            values_list(chunk.len(), ENTRY_COLUMNS, '?')
-        );
+        let events: Vec<_> = chunk
+            .iter()
+            .filter_map(|entry| entry.event.as_ref().map(|event| (entry, event)))
+            .collect();
+        let sql = insert_sql(chunk.len(), events.len(), '?');
         let mut query = sqlx::query(&sql);
         for entry in chunk {
             query = query
@@ -176,19 +188,6 @@ pub(crate) async fn insert_sqlite(
                 .bind(entry.outcome.as_str())
                 .bind(encode_json(&scrub_json(&entry.details))?);
         }
-        query.execute(&mut *conn).await.map_err(from_sqlx)?;
-        let events: Vec<_> = chunk
-            .iter()
-            .filter_map(|entry| entry.event.as_ref().map(|event| (entry, event)))
-            .collect();
-        if events.is_empty() {
-            continue;
-        }
-        let sql = format!(
-            "{EVENT_INSERT}{}",
-            values_list(events.len(), EVENT_COLUMNS, '?')
-        );
-        let mut query = sqlx::query(&sql);
         for (entry, event) in events {
             query = query
                 .bind(uuid::Uuid::now_v7().to_string())
@@ -223,7 +222,25 @@ mod tests {
 
     #[test]
     fn values_lists_number_placeholders_row_by_row() {
-        assert_eq!(values_list(2, 3, '?'), "(?1, ?2, ?3), (?4, ?5, ?6)");
-        assert_eq!(values_list(1, 2, '$'), "($1, $2)");
+        assert_eq!(values_list(2, 3, '?', 0), "(?1, ?2, ?3), (?4, ?5, ?6)");
+        assert_eq!(values_list(1, 2, '$', 0), "($1, $2)");
+        assert_eq!(values_list(1, 2, '?', 6), "(?7, ?8)");
+    }
+
+    #[test]
+    fn entries_and_events_are_one_query_numbered_in_bind_order() {
+        assert!(!insert_sql(1, 0, '?').contains(';'));
+        let sqlite = insert_sql(2, 1, '?');
+        assert!(sqlite.contains("; INSERT INTO outbox_events"), "{sqlite}");
+        assert!(
+            sqlite.ends_with("(?29, ?30, ?31, ?32, ?33, ?34, ?35)"),
+            "{sqlite}"
+        );
+        let pg = insert_sql(1, 1, '$');
+        assert!(
+            pg.starts_with("WITH audit_entries AS (INSERT INTO audit_logs"),
+            "{pg}"
+        );
+        assert!(pg.ends_with("($15, $16, $17, $18, $19, $20, $21)"), "{pg}");
     }
 }

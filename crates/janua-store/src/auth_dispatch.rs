@@ -10,7 +10,7 @@ macro_rules! impl_auth_store {
         use chrono::{DateTime, Utc};
         use janua_core::audit::AuditEntry;
         use janua_core::auth::avatars::Avatar;
-        use janua_core::auth::sessions::{NewSession, Session};
+        use janua_core::auth::sessions::{NewSession, Session, SessionLimit};
         use janua_core::auth::store::{
             AuthStore, Lockout, NewOneTimeToken, OneTimeToken, OneTimeTokenKind, RefreshRotation,
             RefreshTokenRecord, UserQuery,
@@ -159,12 +159,13 @@ macro_rules! impl_auth_store {
                 $store::clear_lockout(self, email_normalized).await
             }
 
-            async fn open_session(
+            async fn open_session_within_limit(
                 &self,
                 session: &NewSession,
                 audit: &[AuditEntry],
-            ) -> Result<Session> {
-                $store::open_session(self, session, audit).await
+                limit: Option<&SessionLimit>,
+            ) -> Result<(Session, Vec<SessionId>)> {
+                $store::open_session_within_limit(self, session, audit, limit).await
             }
 
             async fn get_session(&self, id: SessionId) -> Result<Option<Session>> {
@@ -184,17 +185,6 @@ macro_rules! impl_auth_store {
                 now: DateTime<Utc>,
             ) -> Result<Vec<Session>> {
                 $store::list_live_sessions(self, user_id, now).await
-            }
-
-            async fn trim_sessions(
-                &self,
-                user_id: UserId,
-                keep: u32,
-                reason: &str,
-                now: DateTime<Utc>,
-                audit: &[AuditEntry],
-            ) -> Result<Vec<SessionId>> {
-                $store::trim_sessions(self, user_id, keep, reason, now, audit).await
             }
 
             async fn revoke_session(

@@ -9,6 +9,7 @@ use crate::auth::tokens::{new_refresh_secret, token_pair, TokenPair};
 use crate::context::Core;
 use crate::crypto::secret_digest;
 use crate::error::{AuthFailure, Error, Result};
+use crate::orgs::claims::OrgClaims;
 
 fn invalid() -> Error {
     Error::auth(AuthFailure::InvalidRefreshToken)
@@ -81,7 +82,10 @@ pub async fn refresh_with_context(
         revoke_for_reuse(core, &record, now, context).await?;
         return Err(invalid());
     }
-    let tokens = token_pair(core, &user, session.id, &session.amr, next.token, now)?;
+    // The claims of the organization the session has selected (if any), as its last token had.
+    let selected = core.store.session_organization(session.id).await?;
+    let org = OrgClaims::of(core, &user, selected).await?;
+    let tokens = token_pair(core, &user, session.id, &session.amr, org, next.token, now)?;
     Ok(Refreshed {
         tokens,
         user,

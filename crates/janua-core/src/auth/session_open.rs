@@ -1,17 +1,20 @@
 //! Opening a session after a successful authentication, whatever proved it (password, magic
 //! link, second factor, passkey): the session row, its first refresh token, the token pair, and
-//! enforcement of the per-user session limit.
+//! the per-user session limit, enforced in the same transaction.
 
 use crate::audit::{Actor, AuditEntry};
 use crate::auth::audit_events::{about_user, context_of, self_actor};
 use crate::auth::revocation::publish_revoked_sessions;
-use crate::auth::sessions::{ClientContext, DeviceInfo, NewSession, Session, MAX_USER_AGENT_LEN};
+use crate::auth::sessions::{
+    ClientContext, DeviceInfo, NewSession, Session, SessionLimit, MAX_USER_AGENT_LEN,
+};
 use crate::auth::tokens::{new_refresh_secret, token_pair, TokenPair};
 use crate::auth::users::{AuthMethod, User};
 use crate::context::Core;
 use crate::crypto::{random_token, secret_digest};
 use crate::error::Result;
 use crate::ids::SessionId;
+use crate::orgs::claims::OrgClaims;
 
 pub struct OpenedSession {
     pub session: Session,
@@ -94,24 +97,40 @@ async fn open(
                 serde_json::json!({"user_id": user.id.to_string(), "session_id": new.id.to_string()}),
             ),
     ];
-    let session = core.store.open_session(&new, &audit).await?;
-    enforce_session_limit(core, user, now, &context).await?;
-    let tokens = token_pair(core, user, session.id, &session.amr, refresh.token, now)?;
+    let limit = session_limit(core, user, now, &context);
+    let (session, trimmed) = core
+        .store
+        .open_session_within_limit(&new, &audit, limit.as_ref())
+        .await?;
+    publish_revoked_sessions(core, &trimmed).await;
+    // A new session has no organization selected yet: the token carries every membership's
+    // roles (an `organization_id` asked for at sign-in is applied by `orgs::claims::apply`).
+    let org = OrgClaims::of(core, user, None).await?;
+    let tokens = token_pair(
+        core,
+        user,
+        session.id,
+        &session.amr,
+        org,
+        refresh.token,
+        now,
+    )?;
     Ok(OpenedSession { session, tokens })
 }
 
-/// Beyond `MAX_SESSIONS_PER_IDENTITY` live sessions, the oldest are revoked.
-async fn enforce_session_limit(
+/// `MAX_SESSIONS_PER_IDENTITY` (0: no limit): beyond it the oldest live sessions are revoked,
+/// in the transaction that opens the new one.
+fn session_limit(
     core: &Core,
     user: &User,
     now: chrono::DateTime<chrono::Utc>,
     context: &crate::audit::RequestContext,
-) -> Result<()> {
+) -> Option<SessionLimit> {
     let max = core.auth.max_sessions_per_user;
     if max == 0 {
-        return Ok(());
+        return None;
     }
-    let audit = [
+    let audit = vec![
         AuditEntry::new("session.revoked", Actor::system(), context, now)
             .target("user", user.id)
             .concerning_user(user.id.as_uuid())
@@ -121,12 +140,11 @@ async fn enforce_session_limit(
                 serde_json::json!({"user_id": user.id.to_string(), "reason": "session_limit"}),
             ),
     ];
-    let revoked = core
-        .store
-        .trim_sessions(user.id, max, "session_limit", now, &audit)
-        .await?;
-    publish_revoked_sessions(core, &revoked).await;
-    Ok(())
+    Some(SessionLimit {
+        keep: max,
+        reason: "session_limit",
+        audit,
+    })
 }
 
 /// How the user proved who they are, as audit details name it.

@@ -148,6 +148,15 @@ pub struct NewSession {
     pub cookie_secret_hash: Option<String>,
 }
 
+/// The per-user session limit (`MAX_SESSIONS_PER_IDENTITY`), enforced in the transaction that
+/// opens a session: beyond the newest `keep` live sessions the oldest are revoked, with their
+/// refresh tokens, for `reason`; `audit` is written only when at least one was.
+pub struct SessionLimit {
+    pub keep: u32,
+    pub reason: &'static str,
+    pub audit: Vec<crate::audit::AuditEntry>,
+}
+
 /// The client context of a request that opens or uses a session.
 #[derive(Debug, Clone, Default)]
 pub struct ClientContext {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::audit::AuditEntry;
 use crate::auth::avatars::Avatar;
-use crate::auth::sessions::{NewSession, Session};
+use crate::auth::sessions::{NewSession, Session, SessionLimit};
 use crate::auth::users::{NewUser, ProfileUpdate, User, UserStatus};
 use crate::error::Result;
 use crate::ids::{SessionId, UserId};
@@ -194,8 +194,22 @@ pub trait AuthStore: Send + Sync {
     async fn clear_lockout(&self, email_normalized: &str) -> Result<()>;
 
     // --- sessions
-    /// Inserts the session and its first refresh token, and sets the user's `last_sign_in_at`.
-    async fn open_session(&self, session: &NewSession, audit: &[AuditEntry]) -> Result<Session>;
+    /// Inserts the session and its first refresh token, sets the user's `last_sign_in_at`, and
+    /// with a `limit` revokes the user's live sessions beyond the newest `limit.keep`: one
+    /// transaction. Returns the session and the ids the limit revoked.
+    async fn open_session_within_limit(
+        &self,
+        session: &NewSession,
+        audit: &[AuditEntry],
+        limit: Option<&SessionLimit>,
+    ) -> Result<(Session, Vec<SessionId>)>;
+    /// [`Self::open_session_within_limit`] without a limit.
+    async fn open_session(&self, session: &NewSession, audit: &[AuditEntry]) -> Result<Session> {
+        Ok(self
+            .open_session_within_limit(session, audit, None)
+            .await?
+            .0)
+    }
     async fn get_session(&self, id: SessionId) -> Result<Option<Session>>;
     /// The session whose cookie secret has this SHA-256 digest (revoked and expired included:
     /// the caller decides whether it is live).
@@ -212,17 +226,6 @@ pub trait AuthStore: Send + Sync {
         at: DateTime<Utc>,
         audit: &[AuditEntry],
     ) -> Result<bool>;
-    /// Revokes the user's live sessions beyond the newest `keep` (with their refresh tokens) in
-    /// one transaction; returns the ids it revoked. The audit entries are written only when at
-    /// least one session was revoked.
-    async fn trim_sessions(
-        &self,
-        user_id: UserId,
-        keep: u32,
-        reason: &str,
-        now: DateTime<Utc>,
-        audit: &[AuditEntry],
-    ) -> Result<Vec<SessionId>>;
     /// Revokes every live session of the user except `keep`; returns the revoked ids. The audit
     /// entries are written only when at least one session was revoked.
     async fn revoke_user_sessions(

@@ -10,6 +10,7 @@ use crate::context::Core;
 use crate::crypto::{random_token, secret_digest};
 use crate::error::Result;
 use crate::ids::SessionId;
+use crate::orgs::claims::OrgClaims;
 
 /// `TokenResponse` of API.md §4.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,26 +71,23 @@ pub fn access_claims(
     }
 }
 
-pub fn sign_access_token(
-    core: &Core,
-    user: &User,
-    session: SessionId,
-    amr: &[String],
-    now: DateTime<Utc>,
-) -> Result<String> {
-    core.signer
-        .sign_access(&access_claims(core, user, session, amr, now))
-}
-
+/// The token pair of a session: the access token carries `org` (the organization claims of the
+/// session's selected organization, or every membership's roles: [`OrgClaims::of`]), signed
+/// once, and the refresh secret handed to the client.
 pub fn token_pair(
     core: &Core,
     user: &User,
     session: SessionId,
     amr: &[String],
+    org: OrgClaims,
     refresh_token: String,
     now: DateTime<Utc>,
 ) -> Result<TokenPair> {
-    let access_token = sign_access_token(core, user, session, amr, now)?;
+    let mut claims = access_claims(core, user, session, amr, now);
+    claims.org_id = org.org_id;
+    claims.org_role = org.org_role;
+    claims.roles = org.roles;
+    let access_token = core.signer.sign_access(&claims)?;
     metrics::counter!("janua_tokens_issued_total", "grant_type" => "session").increment(1);
     Ok(TokenPair {
         access_token,

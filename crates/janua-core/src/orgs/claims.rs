@@ -116,9 +116,11 @@ pub async fn memberships_claim(core: &Core, user: &User) -> Result<serde_json::V
     Ok(serde_json::Value::Array(list))
 }
 
-/// After a sign-in or refresh: puts the organization claims into `tokens`. When the requested
-/// organization is refused (not a member), the session just opened or refreshed is revoked,
-/// so no token of it without the claims the client asked for stays usable.
+/// After a sign-in or refresh that asked for an organization (`organization_id`): selects it
+/// for the session and re-issues the access token with its claims. Without one there is
+/// nothing to do: the token pair already carries the claims of the session's selection. When
+/// the requested organization is refused (not a member), the session just opened or refreshed
+/// is revoked, so no token of it without the claims the client asked for stays usable.
 pub async fn apply(
     core: &Core,
     user: &User,
@@ -126,6 +128,9 @@ pub async fn apply(
     requested: Option<OrgId>,
     tokens: &mut crate::auth::tokens::TokenPair,
 ) -> Result<()> {
+    if requested.is_none() {
+        return Ok(());
+    }
     match access_token_for_session(core, user, session, requested).await {
         Ok(access_token) => {
             tokens.access_token = access_token;

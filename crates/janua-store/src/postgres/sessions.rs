@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use janua_core::audit::AuditEntry;
-use janua_core::auth::sessions::{DeviceInfo, DeviceType, NewSession, Session};
+use janua_core::auth::sessions::{DeviceInfo, DeviceType, NewSession, Session, SessionLimit};
 use janua_core::auth::store::{RefreshRotation, RefreshTokenRecord};
 use janua_core::error::{Error, Result};
 use janua_core::ids::{SessionId, UserId};
@@ -101,11 +101,12 @@ impl From<RefreshTokenRow> for RefreshTokenRecord {
 }
 
 impl PgStore {
-    pub(super) async fn open_session(
+    pub(super) async fn open_session_within_limit(
         &self,
         session: &NewSession,
         audit: &[AuditEntry],
-    ) -> Result<Session> {
+        limit: Option<&SessionLimit>,
+    ) -> Result<(Session, Vec<SessionId>)> {
         let family_id = uuid::Uuid::now_v7();
         let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
         // The user row first: it waits for a concurrent soft delete, which then either sees
@@ -162,8 +163,14 @@ impl PgStore {
         .await
         .map_err(from_sqlx)?;
         audit_rows::insert_pg(&mut tx, audit).await?;
+        let trimmed = match limit {
+            Some(limit) => {
+                trim_sessions(&mut tx, session.user_id, limit, session.created_at).await?
+            }
+            None => Vec::new(),
+        };
         tx.commit().await.map_err(from_sqlx)?;
-        Ok(row.into())
+        Ok((row.into(), trimmed))
     }
 
     pub(super) async fn get_session(&self, id: SessionId) -> Result<Option<Session>> {
@@ -233,37 +240,6 @@ impl PgStore {
         }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(done.rows_affected() > 0)
-    }
-
-    pub(super) async fn trim_sessions(
-        &self,
-        user_id: UserId,
-        keep: u32,
-        reason: &str,
-        now: DateTime<Utc>,
-        audit: &[AuditEntry],
-    ) -> Result<Vec<SessionId>> {
-        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
-        let revoked: Vec<(uuid::Uuid,)> = sqlx::query_as(
-            "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE id IN (\
-             SELECT id FROM sessions WHERE user_id = $1 AND kind = 'user' \
-             AND revoked_at IS NULL AND expires_at > $3 AND absolute_expires_at > $3 \
-             ORDER BY created_at DESC, id DESC OFFSET $2) RETURNING id",
-        )
-        .bind(user_id.as_uuid())
-        .bind(i64::from(keep))
-        .bind(now)
-        .bind(reason)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-        let ids: Vec<uuid::Uuid> = revoked.into_iter().map(|(id,)| id).collect();
-        if !ids.is_empty() {
-            revoke_refresh_tokens(&mut tx, &ids, now).await?;
-            audit_rows::insert_pg(&mut tx, audit).await?;
-        }
-        tx.commit().await.map_err(from_sqlx)?;
-        Ok(ids.into_iter().map(SessionId::from_uuid).collect())
     }
 
     pub(super) async fn revoke_user_sessions(
@@ -430,4 +406,33 @@ async fn revoke_refresh_tokens(
     .await
     .map_err(from_sqlx)?;
     Ok(())
+}
+
+/// Revokes the user's live sessions beyond the newest `limit.keep` inside `tx` (with their
+/// refresh tokens, and the limit's audit entries when any was); returns their ids.
+async fn trim_sessions(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: UserId,
+    limit: &SessionLimit,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionId>> {
+    let revoked: Vec<(uuid::Uuid,)> = sqlx::query_as(
+        "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE id IN (\
+         SELECT id FROM sessions WHERE user_id = $1 AND kind = 'user' \
+         AND revoked_at IS NULL AND expires_at > $3 AND absolute_expires_at > $3 \
+         ORDER BY created_at DESC, id DESC OFFSET $2) RETURNING id",
+    )
+    .bind(user_id.as_uuid())
+    .bind(i64::from(limit.keep))
+    .bind(now)
+    .bind(limit.reason)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(from_sqlx)?;
+    let ids: Vec<uuid::Uuid> = revoked.into_iter().map(|(id,)| id).collect();
+    if !ids.is_empty() {
+        revoke_refresh_tokens(tx, &ids, now).await?;
+        audit_rows::insert_pg(tx, &limit.audit).await?;
+    }
+    Ok(ids.into_iter().map(SessionId::from_uuid).collect())
 }

@@ -90,14 +90,19 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
 
+        // No ping before handing out a connection (sqlx's default): a SQLite connection is a
+        // file handle that cannot go stale like a network one, and each ping is a round trip to
+        // the connection's worker thread: two thread hand-offs per query, for nothing.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(cfg.acquire_timeout)
             .connect_with(options.clone())
             .await
             .map_err(|e| cannot_open(cfg, e))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(cfg.max_connections())
+            .test_before_acquire(false)
             .acquire_timeout(cfg.acquire_timeout)
             .connect_with(options.pragma("query_only", "ON"))
             .await

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use janua_core::audit::AuditEntry;
-use janua_core::auth::sessions::{DeviceInfo, DeviceType, NewSession, Session};
+use janua_core::auth::sessions::{DeviceInfo, DeviceType, NewSession, Session, SessionLimit};
 use janua_core::auth::store::{RefreshRotation, RefreshTokenRecord};
 use janua_core::error::{Error, Result};
 use janua_core::ids::{SessionId, UserId};
@@ -104,11 +104,12 @@ impl TryFrom<RefreshTokenRow> for RefreshTokenRecord {
 }
 
 impl SqliteStore {
-    pub(super) async fn open_session(
+    pub(super) async fn open_session_within_limit(
         &self,
         session: &NewSession,
         audit: &[AuditEntry],
-    ) -> Result<Session> {
+        limit: Option<&SessionLimit>,
+    ) -> Result<(Session, Vec<SessionId>)> {
         let family_id = uuid::Uuid::now_v7().to_string();
         let created_at = encode_time(session.created_at);
         let amr = encode_json(&serde_json::json!(session.amr))?;
@@ -167,8 +168,12 @@ impl SqliteStore {
         .await
         .map_err(from_sqlx)?;
         audit_rows::insert_sqlite(&mut tx, audit).await?;
+        let trimmed = match limit {
+            Some(limit) => trim_sessions(&mut tx, session.user_id, limit, &created_at).await?,
+            None => Vec::new(),
+        };
         tx.commit().await.map_err(from_sqlx)?;
-        row.try_into()
+        Ok((row.try_into()?, trimmed))
     }
 
     pub(super) async fn get_session(&self, id: SessionId) -> Result<Option<Session>> {
@@ -239,43 +244,6 @@ impl SqliteStore {
         }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(done.rows_affected() > 0)
-    }
-
-    pub(super) async fn trim_sessions(
-        &self,
-        user_id: UserId,
-        keep: u32,
-        reason: &str,
-        now: DateTime<Utc>,
-        audit: &[AuditEntry],
-    ) -> Result<Vec<SessionId>> {
-        let now = encode_time(now);
-        let mut tx = self.writer().begin().await.map_err(from_sqlx)?;
-        let revoked: Vec<(String,)> = sqlx::query_as(
-            "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4 WHERE id IN (\
-             SELECT id FROM sessions WHERE user_id = ?1 AND kind = 'user' \
-             AND revoked_at IS NULL AND expires_at > ?3 AND absolute_expires_at > ?3 \
-             ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?2) RETURNING id",
-        )
-        .bind(user_id.to_string())
-        .bind(i64::from(keep))
-        .bind(&now)
-        .bind(reason)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-        let ids: Vec<String> = revoked.into_iter().map(|(id,)| id).collect();
-        if !ids.is_empty() {
-            revoke_refresh_tokens(&mut tx, &serde_json::json!(ids), &now).await?;
-            audit_rows::insert_sqlite(&mut tx, audit).await?;
-        }
-        tx.commit().await.map_err(from_sqlx)?;
-        ids.iter()
-            .map(|id| {
-                id.parse::<SessionId>()
-                    .map_err(|_| Error::internal(format!("stored session id {id:?} is not a UUID")))
-            })
-            .collect()
     }
 
     pub(super) async fn revoke_user_sessions(
@@ -434,4 +402,38 @@ async fn revoke_refresh_tokens(
     .await
     .map_err(from_sqlx)?;
     Ok(())
+}
+
+/// Revokes the user's live sessions beyond the newest `limit.keep` inside `tx` (with their
+/// refresh tokens, and the limit's audit entries when any was); returns their ids.
+async fn trim_sessions(
+    tx: &mut Transaction<'_, Sqlite>,
+    user_id: UserId,
+    limit: &SessionLimit,
+    now: &str,
+) -> Result<Vec<SessionId>> {
+    let revoked: Vec<(String,)> = sqlx::query_as(
+        "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4 WHERE id IN (\
+         SELECT id FROM sessions WHERE user_id = ?1 AND kind = 'user' \
+         AND revoked_at IS NULL AND expires_at > ?3 AND absolute_expires_at > ?3 \
+         ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?2) RETURNING id",
+    )
+    .bind(user_id.to_string())
+    .bind(i64::from(limit.keep))
+    .bind(now)
+    .bind(limit.reason)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(from_sqlx)?;
+    let ids: Vec<String> = revoked.into_iter().map(|(id,)| id).collect();
+    if !ids.is_empty() {
+        revoke_refresh_tokens(tx, &serde_json::json!(ids), now).await?;
+        audit_rows::insert_sqlite(tx, &limit.audit).await?;
+    }
+    ids.iter()
+        .map(|id| {
+            id.parse::<SessionId>()
+                .map_err(|_| Error::internal(format!("stored session id {id:?} is not a UUID")))
+        })
+        .collect()
 }

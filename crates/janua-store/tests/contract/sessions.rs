@@ -4,7 +4,9 @@
 //! token in a revoked session), and the access-token deny list.
 
 use chrono::Duration;
-use janua_core::auth::sessions::DeviceType;
+use janua_core::audit::query::{ActionFilter, AuditFilter, Scope};
+use janua_core::audit::{Actor, AuditEntry, RequestContext};
+use janua_core::auth::sessions::{DeviceType, SessionLimit};
 use janua_core::auth::store::RefreshRotation;
 use janua_core::error::Error;
 use janua_core::ids::{SessionId, UserId};
@@ -344,7 +346,7 @@ async fn revoking_a_users_sessions_spares_the_kept_one_and_returns_the_revoked_i
 }
 
 #[tokio::test]
-async fn trimming_keeps_the_newest_live_sessions_and_revokes_the_rest_with_their_tokens() {
+async fn a_session_opened_within_the_limit_revokes_the_oldest_live_ones_with_their_tokens() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "quin@example.com").await;
         let other = create_user(&store, "rae@example.com").await;
@@ -357,47 +359,78 @@ async fn trimming_keeps_the_newest_live_sessions_and_revokes_the_rest_with_their
             opened.push(session.id);
         }
         let mut expired = new_session(user.id, "old", 5);
-        expired.expires_at = at(50);
+        expired.expires_at = at(6);
         let expired = store.open_session(&expired, &[]).await.unwrap();
         let theirs = store
             .open_session(&new_session(other.id, "theirs", 6), &[])
             .await
             .unwrap();
+        let audit = vec![AuditEntry::new(
+            "session.revoked",
+            Actor::system(),
+            &RequestContext::default(),
+            at(10),
+        )
+        .target("user", user.id)];
+        let limit = SessionLimit {
+            keep: 2,
+            reason: "session_limit",
+            audit,
+        };
 
-        let mut trimmed = store
-            .trim_sessions(user.id, 2, "session_limit", at(60), &[])
+        let (newest, mut trimmed) = store
+            .open_session_within_limit(&new_session(user.id, "s4", 10), &[], Some(&limit))
             .await
             .unwrap();
         trimmed.sort();
-        let mut oldest = vec![opened[0], opened[1]];
+        let mut oldest = vec![opened[0], opened[1], opened[2]];
         oldest.sort();
         assert_eq!(trimmed, oldest);
         let live: Vec<SessionId> = store
-            .list_live_sessions(user.id, at(60))
+            .list_live_sessions(user.id, at(10))
             .await
             .unwrap()
             .into_iter()
             .map(|s| s.id)
             .collect();
-        assert_eq!(live, vec![opened[3], opened[2]]);
-        for (hash, revoked) in [("s0", true), ("s1", true), ("s2", false), ("s3", false)] {
+        assert_eq!(live, vec![newest.id, opened[3]]);
+        for (hash, revoked) in [
+            ("s0", true),
+            ("s1", true),
+            ("s2", true),
+            ("s3", false),
+            ("s4", false),
+        ] {
             let token = store.find_refresh_token(hash).await.unwrap().unwrap();
             assert_eq!(token.revoked_at.is_some(), revoked, "{hash}");
         }
         let read = store.get_session(opened[0]).await.unwrap().unwrap();
         assert_eq!(read.revoked_reason.as_deref(), Some("session_limit"));
-        // The expired session is not live, so it neither counts nor is touched.
+        // The expired session is not live, so it neither counts nor is touched; nor are
+        // another user's sessions.
         for id in [expired.id, theirs.id] {
             assert_eq!(
                 store.get_session(id).await.unwrap().unwrap().revoked_at,
                 None
             );
         }
-        assert!(store
-            .trim_sessions(user.id, 2, "session_limit", at(61), &[])
+        let revoked_entries = AuditFilter {
+            action: Some(ActionFilter::Exact("session.revoked".to_owned())),
+            ..AuditFilter::within(Scope::All)
+        };
+        assert_eq!(store.count_audit(&revoked_entries).await.unwrap(), 1);
+
+        // Within the limit nothing is revoked, and the limit's entry is not written.
+        let (_, none) = store
+            .open_session_within_limit(&new_session(other.id, "t1", 11), &[], Some(&limit))
             .await
-            .unwrap()
-            .is_empty());
+            .unwrap();
+        assert!(none.is_empty());
+        let revoked_entries = AuditFilter {
+            action: Some(ActionFilter::Exact("session.revoked".to_owned())),
+            ..AuditFilter::within(Scope::All)
+        };
+        assert_eq!(store.count_audit(&revoked_entries).await.unwrap(), 1);
     })
     .await;
 }
