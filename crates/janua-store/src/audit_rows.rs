@@ -93,6 +93,8 @@ const ENTRY_COLUMNS: usize = 14;
 const EVENT_INSERT: &str = "INSERT INTO outbox_events (id, event_type, organization_id, \
      user_id, audit_log_id, data, occurred_at) VALUES ";
 const EVENT_COLUMNS: usize = 7;
+const EVENT_INSERT_SQLITE: &str = "INSERT INTO outbox_events (id, event_type, organization_id, \
+     user_id, audit_log_id, data, occurred_at, dispatched_at) VALUES ";
 
 /// The one query that writes `entries` audit rows and `events` outbox rows, with every
 /// placeholder numbered in bind order (the entries' columns, then the events'). PostgreSQL
@@ -107,15 +109,35 @@ fn insert_sql(entries: usize, events: usize, placeholder: char) -> String {
     if events == 0 {
         return entry_insert;
     }
-    let event_insert = format!(
-        "{EVENT_INSERT}{}",
-        values_list(events, EVENT_COLUMNS, placeholder, entries * ENTRY_COLUMNS)
-    );
+    let after = entries * ENTRY_COLUMNS;
     if placeholder == '$' {
-        format!("WITH audit_entries AS ({entry_insert}) {event_insert}")
-    } else {
-        format!("{entry_insert}; {event_insert}")
+        let event_insert = format!(
+            "{EVENT_INSERT}{}",
+            values_list(events, EVENT_COLUMNS, '$', after)
+        );
+        return format!("WITH audit_entries AS ({entry_insert}) {event_insert}");
     }
+    // SQLite: with no active webhook endpoint an event is born dispatched (at the instant it
+    // occurred), so the dispatcher never has to rewrite it. The one writer serializes this
+    // check with endpoint creation: an endpoint committed first sees the event fanned out to
+    // it; one committed after was not there when the event occurred.
+    let mut rows = String::with_capacity(events * 120);
+    for row in 0..events {
+        let first = after + row * EVENT_COLUMNS + 1;
+        let occurred_at = first + EVENT_COLUMNS - 1;
+        if row > 0 {
+            rows.push_str(", ");
+        }
+        rows.push('(');
+        for n in first..=occurred_at {
+            rows.push_str(&format!("?{n}, "));
+        }
+        rows.push_str(&format!(
+            "CASE WHEN EXISTS (SELECT 1 FROM webhook_endpoints WHERE is_active = 1) \
+             THEN NULL ELSE ?{occurred_at} END)"
+        ));
+    }
+    format!("{entry_insert}; {EVENT_INSERT_SQLITE}{rows}")
 }
 
 /// Inserts `entries` on a PostgreSQL connection (normally a transaction): one statement.
@@ -233,7 +255,10 @@ mod tests {
         let sqlite = insert_sql(2, 1, '?');
         assert!(sqlite.contains("; INSERT INTO outbox_events"), "{sqlite}");
         assert!(
-            sqlite.ends_with("(?29, ?30, ?31, ?32, ?33, ?34, ?35)"),
+            sqlite.ends_with(
+                "(?29, ?30, ?31, ?32, ?33, ?34, ?35, CASE WHEN EXISTS (SELECT 1 FROM \
+                 webhook_endpoints WHERE is_active = 1) THEN NULL ELSE ?35 END)"
+            ),
             "{sqlite}"
         );
         let pg = insert_sql(1, 1, '$');

@@ -164,7 +164,10 @@ async fn an_endpoint_gets_no_events_from_before_it_existed() {
             ..endpoint(EndpointOwner::Platform, &["*"])
         };
         store.create_webhook_endpoint(&late, &[]).await.unwrap();
-        assert_eq!(store.dispatch_outbox(at(6), 10).await.unwrap(), 1);
+        // PostgreSQL fans the event out now (to no one); SQLite recorded it as dispatched
+        // already, no endpoint being active then. Either way nothing is left to dispatch.
+        assert!(store.dispatch_outbox(at(6), 10).await.unwrap() <= 1);
+        assert_eq!(store.dispatch_outbox(at(7), 10).await.unwrap(), 0);
         assert!(store
             .claim_due_deliveries(at(6), 10, LEASE)
             .await
