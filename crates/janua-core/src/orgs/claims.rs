@@ -12,29 +12,22 @@ use crate::error::{AuthFailure, Error, Result};
 use crate::ids::{OrgId, SessionId};
 use crate::rbac::check::member_grants;
 
-/// Selects `requested` for the session (when given; 403 `NOT_A_MEMBER` unless the user
-/// belongs to it), and returns a freshly signed access token carrying the organization
-/// claims of the session's selected organization.
-pub async fn access_token_for_session(
+/// Selects `org` for the session (403 `NOT_A_MEMBER` unless the user belongs to it), and
+/// returns a freshly signed access token carrying its organization claims.
+async fn access_token_for_organization(
     core: &Core,
     user: &User,
     session: SessionId,
-    requested: Option<OrgId>,
+    org: OrgId,
 ) -> Result<String> {
-    if let Some(org) = requested {
-        let (role, _) = member_grants(core, org, user.id).await?;
-        if role.is_none() {
-            return Err(Error::auth(AuthFailure::NotAMember));
-        }
-        core.store
-            .set_session_organization(session, Some(org))
-            .await?;
+    let (role, _) = member_grants(core, org, user.id).await?;
+    if role.is_none() {
+        return Err(Error::auth(AuthFailure::NotAMember));
     }
-    let selected = match requested {
-        Some(org) => Some(org),
-        None => core.store.session_organization(session).await?,
-    };
-    let claims = org_claims(core, user, session, selected).await?;
+    core.store
+        .set_session_organization(session, Some(org))
+        .await?;
+    let claims = org_claims(core, user, session, Some(org)).await?;
     core.signer.sign_access(&claims)
 }
 
@@ -128,10 +121,10 @@ pub async fn apply(
     requested: Option<OrgId>,
     tokens: &mut crate::auth::tokens::TokenPair,
 ) -> Result<()> {
-    if requested.is_none() {
+    let Some(org) = requested else {
         return Ok(());
-    }
-    match access_token_for_session(core, user, session, requested).await {
+    };
+    match access_token_for_organization(core, user, session, org).await {
         Ok(access_token) => {
             tokens.access_token = access_token;
             Ok(())
