@@ -197,6 +197,25 @@ async fn spawn_on(
     overrides: &[(&str, &str)],
     options: TestOptions,
 ) -> TestApp {
+    try_spawn_on(dir, backend, overrides, options)
+        .await
+        .expect("app builds")
+}
+
+/// Starts an app with extra variables on a fresh backend, or says why it could not (for
+/// callers that choose the port themselves and may lose it to another socket first).
+pub async fn try_spawn_app_with(overrides: &[(&str, &str)]) -> anyhow::Result<TestApp> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backend = backend::Backend::fresh(dir.path()).await;
+    try_spawn_on(dir, backend, overrides, TestOptions::default()).await
+}
+
+async fn try_spawn_on(
+    dir: tempfile::TempDir,
+    backend: backend::Backend,
+    overrides: &[(&str, &str)],
+    options: TestOptions,
+) -> anyhow::Result<TestApp> {
     let mut vars = base_vars(dir.path(), &backend);
     for (key, value) in overrides {
         vars.retain(|(k, _)| k != key);
@@ -207,7 +226,7 @@ async fn spawn_on(
             .single()
             .expect("date"),
     ));
-    start(
+    try_start(
         vars,
         options,
         backend,
@@ -226,6 +245,19 @@ async fn start(
     clock: Arc<ManualClock>,
     mail: Arc<CaptureMailer>,
 ) -> TestApp {
+    try_start(vars, options, backend, dir, clock, mail)
+        .await
+        .expect("app builds")
+}
+
+async fn try_start(
+    vars: Vec<(String, String)>,
+    options: TestOptions,
+    backend: backend::Backend,
+    dir: tempfile::TempDir,
+    clock: Arc<ManualClock>,
+    mail: Arc<CaptureMailer>,
+) -> anyhow::Result<TestApp> {
     let config = Config::from_vars(vars.clone()).expect("test configuration is valid");
     let app_options = AppOptions {
         clock: clock.clone(),
@@ -236,16 +268,14 @@ async fn start(
         },
         background_jobs: options.background_jobs,
     };
-    let app = App::build_with(config, app_options)
-        .await
-        .expect("app builds");
+    let app = App::build_with(config, app_options).await?;
     let port = app.port();
     let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
-    TestApp {
+    Ok(TestApp {
         base: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -259,7 +289,7 @@ async fn start(
         stop: Some(stop),
         server: Some(server),
         _dir: dir,
-    }
+    })
 }
 
 /// Asserts the common REST error shape of API.md §1 and returns the code.

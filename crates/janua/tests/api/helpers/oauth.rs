@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::accounts::TestUser;
 use super::pages::{hidden_field, Browser};
-use super::{spawn_app_with, TestApp};
+use super::{try_spawn_app_with, TestApp};
 
 pub const REDIRECT_URI: &str = "https://rp.example.com/callback";
 
@@ -46,19 +46,36 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// An app whose issuer, API and base URLs are its own address.
+/// An app whose issuer, API and base URLs are its own address. The port is chosen before the
+/// app binds it (the URLs name it), so another socket can take it in between; then a new one
+/// is chosen.
 pub async fn spawn_provider_with(extra: &[(&str, &str)]) -> TestApp {
-    let port = free_port().to_string();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut vars = vec![
-        ("PORT", port.as_str()),
-        ("ISSUER", base.as_str()),
-        ("API_BASE_URL", base.as_str()),
-        ("BASE_URL", base.as_str()),
-        ("INTERNAL_API_KEY", "internal-test-key-0123456789"),
-    ];
-    vars.extend_from_slice(extra);
-    spawn_app_with(&vars).await
+    for _ in 0..5 {
+        let port = free_port().to_string();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut vars = vec![
+            ("PORT", port.as_str()),
+            ("ISSUER", base.as_str()),
+            ("API_BASE_URL", base.as_str()),
+            ("BASE_URL", base.as_str()),
+            ("INTERNAL_API_KEY", "internal-test-key-0123456789"),
+        ];
+        vars.extend_from_slice(extra);
+        match try_spawn_app_with(&vars).await {
+            Ok(app) => return app,
+            Err(error) if address_in_use(&error) => continue,
+            Err(error) => panic!("app builds: {error:#}"),
+        }
+    }
+    panic!("no free port for the provider after five tries")
+}
+
+fn address_in_use(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+    })
 }
 
 pub async fn spawn_provider() -> TestApp {
