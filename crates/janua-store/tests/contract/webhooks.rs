@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use janua_core::audit::{Actor, AuditEntry};
 use janua_core::ids::UserId;
+use janua_core::ports::Backend;
 use janua_core::webhooks::store::EndpointQuery;
 use janua_core::webhooks::{AttemptRecord, DeliveryStatus, Endpoint, EndpointOwner};
 use serde_json::json;
@@ -166,7 +167,14 @@ async fn an_endpoint_gets_no_events_from_before_it_existed() {
         store.create_webhook_endpoint(&late, &[]).await.unwrap();
         // PostgreSQL fans the event out now (to no one); SQLite recorded it as dispatched
         // already, no endpoint being active then. Either way nothing is left to dispatch.
-        assert!(store.dispatch_outbox(at(6), 10).await.unwrap() <= 1);
+        let fanned_out_now = match store.backend() {
+            Backend::Postgres => 1,
+            Backend::Sqlite => 0,
+        };
+        assert_eq!(
+            store.dispatch_outbox(at(6), 10).await.unwrap(),
+            fanned_out_now
+        );
         assert_eq!(store.dispatch_outbox(at(7), 10).await.unwrap(), 0);
         assert!(store
             .claim_due_deliveries(at(6), 10, LEASE)

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::orgs::{slug, As};
 use crate::helpers::{assert_error_shape, spawn_app, TestApp};
+use crate::mfa;
 
 const O: &str = "/api/v1/organizations";
 
@@ -554,4 +555,20 @@ async fn a_session_with_a_second_factor_meets_the_organizations_mfa_policy() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_session_opened_by_the_mfa_step_carries_the_membership_roles() {
+    let app = spawn_app().await;
+    let ada = app.new_user().await;
+    app.create_org(&ada.access_token, &slug("mfa-roles")).await;
+    let (secret, _) = mfa::enable_and_verify(&app, &ada).await;
+    // The next time step: the enrolment's code was used for this one.
+    app.clock.advance(chrono::Duration::seconds(30));
+    let token = mfa::mfa_token(&app, &ada).await;
+    let (status, body) = mfa::challenge(&app, &token, &mfa::code_at(&app, &secret, 0)).await;
+    assert_eq!(status, 200, "{body}");
+    let c = claims(body["tokens"]["access_token"].as_str().unwrap());
+    assert!(c.get("org_id").is_none());
+    assert_eq!(c["roles"], json!(["owner"]));
 }
