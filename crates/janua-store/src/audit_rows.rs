@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use janua_core::audit::AuditEntry;
+use janua_core::audit::{AuditEntry, WebhookEvent};
 use janua_core::error::Result;
 use serde_json::Value;
 use sqlx::types::Json;
@@ -140,13 +140,18 @@ fn insert_sql(entries: usize, events: usize, placeholder: char) -> String {
     format!("{entry_insert}; {EVENT_INSERT_SQLITE}{rows}")
 }
 
+/// The entries of `chunk` that emit a webhook event, with their events.
+fn events_of(chunk: &[AuditEntry]) -> Vec<(&AuditEntry, &WebhookEvent)> {
+    chunk
+        .iter()
+        .filter_map(|entry| entry.event.as_ref().map(|event| (entry, event)))
+        .collect()
+}
+
 /// Inserts `entries` on a PostgreSQL connection (normally a transaction): one statement.
 pub(crate) async fn insert_pg(conn: &mut PgConnection, entries: &[AuditEntry]) -> Result<()> {
     for chunk in entries.chunks(CHUNK) {
-        let events: Vec<_> = chunk
-            .iter()
-            .filter_map(|entry| entry.event.as_ref().map(|event| (entry, event)))
-            .collect();
+        let events = events_of(chunk);
         let sql = insert_sql(chunk.len(), events.len(), '$');
         let mut query = sqlx::query(&sql);
         for entry in chunk {
@@ -187,10 +192,7 @@ pub(crate) async fn insert_sqlite(
     entries: &[AuditEntry],
 ) -> Result<()> {
     for chunk in entries.chunks(CHUNK) {
-        let events: Vec<_> = chunk
-            .iter()
-            .filter_map(|entry| entry.event.as_ref().map(|event| (entry, event)))
-            .collect();
+        let events = events_of(chunk);
         let sql = insert_sql(chunk.len(), events.len(), '?');
         let mut query = sqlx::query(&sql);
         for entry in chunk {
