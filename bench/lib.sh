@@ -14,6 +14,8 @@
 #   BENCH_START_TIMEOUT seconds to wait for /health after start (default 60)
 #   BENCH_STOP_TIMEOUT  seconds to wait for exit after SIGTERM (default 60)
 #   BENCH_DATABASE_URL  database instead of a fresh SQLite file (e.g. Postgres from dev-services)
+#   BENCH_WRK_POLICY    scheduling policy of the load generator in bench_wrk: batch (default) or
+#                       normal
 # Any other variable exported by the caller (SECRET_KEY, REDIS_URL, ...) reaches the server.
 # Everything binds to 127.0.0.1; the server's output goes to $BENCH_TMP/server.log.
 
@@ -166,6 +168,21 @@ bench_cleanup() {
     if [[ -n "$BENCH_TMP" && "$BENCH_KEEP_TMP" != 1 ]]; then
         rm -rf "$BENCH_TMP"
     fi
+}
+
+# bench_wrk ARGS...: wrk with the load generator's scheduling policy (BENCH_WRK_POLICY).
+# Under `batch` (SCHED_BATCH, chrt -b 0, no privilege needed) the kernel no longer lets wrk
+# preempt a running server thread each time a response wakes it: wrk runs when a server thread
+# blocks or its time slice ends, and it still takes its CPU from the same cores. On two shared
+# cores the default policy preempts the server's workers about once per request (measured with
+# /proc/PID/task/*/status), which measures the co-located load generator rather than the server;
+# a client on another machine costs the server no such switches. `normal` runs wrk as is.
+bench_wrk() {
+    case "${BENCH_WRK_POLICY:-batch}" in
+        batch) chrt -b 0 wrk "$@" ;;
+        normal) wrk "$@" ;;
+        *) bench_die "BENCH_WRK_POLICY must be batch or normal" ;;
+    esac
 }
 
 # bench_ms VALUE: a wrk latency ("850.00us", "1.23ms", "2.00s") in milliseconds.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # OAuth provider throughput on this machine, each figure next to what bounds or compares it:
 #   - client_credentials tokens/s for an RS256, an ES256 and an EdDSA client, against the raw
-#     signing rate of the same algorithm on the same cores (cargo bench --bench jwt_sign, run
-#     before and after the server, mean of the two);
+#     signing rate of the same algorithm on the same cores (cargo bench --bench jwt_sign). The
+#     machine is shared and its speed drifts, so each algorithm runs BENCH_ROUNDS rounds that
+#     alternate with raw measurements: each round is compared with the mean of the raw rates
+#     just before and just after it, the median round is the figure, and every round is printed;
 #   - introspection req/s (RS256 access token, in-process cache);
 #   - discovery and JWKS req/s (served from memory);
 #   - the same client_credentials and introspection load against panva's oidc-provider (npm,
@@ -10,8 +12,10 @@
 #     in the same run window.
 #
 # Usage: cargo build --release && bench/oauth.sh
-# Settings: JANUA_BIN, BENCH_DURATION (10 s per run), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
-#   BENCH_SKIP_OIDC_PROVIDER=1 (Janua only), BENCH_DATABASE_URL, BENCH_REDIS_URL.
+# Settings: JANUA_BIN, BENCH_DURATION (10 s per run), BENCH_ROUNDS (3), BENCH_RAW_SECONDS (4),
+#   BENCH_CONNECTIONS (32), BENCH_THREADS (2),
+#   BENCH_SKIP_OIDC_PROVIDER=1 (Janua only), BENCH_DATABASE_URL, BENCH_REDIS_URL,
+#   BENCH_WRK_POLICY (batch: wrk does not preempt the servers on each response; see bench/lib.sh).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,12 +25,15 @@ source "$here/lib.sh"
 DURATION="${BENCH_DURATION:-10}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
+ROUNDS="${BENCH_ROUNDS:-3}"
+RAW_SECONDS="${BENCH_RAW_SECONDS:-4}"
 ADMIN_EMAIL_BENCH="bench-admin@bench.example"
 ADMIN_PASSWORD_BENCH="Bench-Admin-Password-123!"
 NODE_PID=""
 
 bench_require curl curl
 bench_require wrk wrk
+bench_require chrt util-linux
 bench_require python3 python3
 cleanup() {
     [[ -n "$NODE_PID" ]] && kill "$NODE_PID" 2>/dev/null || true
@@ -37,27 +44,25 @@ trap cleanup EXIT
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 basic() { printf '%s:%s' "$1" "$2" | base64 -w0; }
 
-# raw_rates: "RS256 <rate> ES256 <rate> EdDSA <rate>" from the signing benchmark.
-raw_rates() {
-    BENCH_SECONDS="$DURATION" cargo bench -q -p janua-core --bench jwt_sign 2>/dev/null |
-        awk '/^RATE/ { printf "%s %s ", $2, $3 }'
+# raw_rate ALG: tokens/s of the signing benchmark for one algorithm on all cores.
+raw_rate() {
+    BENCH_SECONDS="$RAW_SECONDS" BENCH_ALGS="$1" cargo bench -q -p janua-core --bench jwt_sign 2>/dev/null |
+        awk '/^RATE/ { print $3 }'
 }
-raw_of() { awk -v alg="$2" '{ for (i = 1; i < NF; i += 2) if ($i == alg) print $(i + 1) }' <<<"$1"; }
 
 # run NAME WRK_ARGS...: wrk; prints "rps p50 p99 errors".
 run() {
     local name="$1" out="$BENCH_TMP/$1.txt"
     shift
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$@" >"$out" 2>&1 ||
+    bench_wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$@" >"$out" 2>&1 ||
         { cat "$out" >&2; bench_die "wrk $name failed"; }
     local errors=$(($(bench_wrk_field "$out" non2xx) + $(bench_wrk_field "$out" socket_errors)))
     printf '%s %s %s %s\n' "$(bench_wrk_field "$out" rps)" "$(bench_wrk_field "$out" p50)" \
         "$(bench_wrk_field "$out" p99)" "$errors"
 }
 
-bench_log "raw signing rates before the servers run (cargo bench -p janua-core --bench jwt_sign)"
-raw_before="$(raw_rates)"
-bench_log "raw: $raw_before"
+bench_log "building the signing benchmark (cargo bench -p janua-core --bench jwt_sign)"
+cargo bench -q -p janua-core --bench jwt_sign --no-run 2>/dev/null || bench_die "the signing benchmark does not build"
 
 extra=()
 [[ -n "${BENCH_REDIS_URL:-}" ]] && extra+=(REDIS_URL="$BENCH_REDIS_URL")
@@ -75,10 +80,24 @@ for alg in RS256 ES256 EdDSA; do
     janua_basic[$alg]="$(basic "$(json_field client_id <<<"$created")" "$(json_field client_secret <<<"$created")")"
 done
 
-declare -A rows
+declare -A rows raw_rows
 for alg in RS256 ES256 EdDSA; do
-    bench_log "janua client_credentials $alg: wrk -t$THREADS -c$CONNECTIONS"
-    rows[janua_$alg]="$(BENCH_BASIC="${janua_basic[$alg]}" run "janua-cc-$alg" -s "$here/lua/oauth_token.lua" "$BENCH_URL")"
+    raws=("$(raw_rate "$alg")")
+    runs=()
+    ratios=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+        bench_log "janua client_credentials $alg, round $round/$ROUNDS: wrk -t$THREADS -c$CONNECTIONS"
+        runs+=("$(BENCH_BASIC="${janua_basic[$alg]}" run "janua-cc-$alg" -s "$here/lua/oauth_token.lua" "$BENCH_URL")")
+        raws+=("$(raw_rate "$alg")")
+        ratios+=("$(awk -v s="$(awk '{ print $1 }' <<<"${runs[-1]}")" -v a="${raws[-2]}" -v b="${raws[-1]}" \
+            'BEGIN { printf "%.1f", 200 * s / (a + b) }')")
+        bench_log "$alg round $round: ${ratios[-1]} % (${runs[-1]%% *} tokens/s; raw ${raws[-2]} before, ${raws[-1]} after)"
+    done
+    median="$(for i in "${!ratios[@]}"; do printf '%s %s\n' "${ratios[$i]}" "$i"; done |
+        sort -n | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { print $2 }')"
+    rows[janua_$alg]="${runs[$median]}"
+    raw_rows[$alg]="${raws[$median]} ${raws[$((median + 1))]}"
+    rows[rounds_$alg]="${ratios[*]}"
 done
 token="$(curl -sf -H "authorization: Basic ${janua_basic[RS256]}" -d grant_type=client_credentials \
     "$BENCH_URL/api/v1/oauth/token" | json_field access_token)"
@@ -130,10 +149,6 @@ if [[ "${BENCH_SKIP_OIDC_PROVIDER:-0}" != 1 ]]; then
     NODE_PID=""
 fi
 
-bench_log "raw signing rates after the servers ran"
-raw_after="$(raw_rates)"
-bench_log "raw: $raw_after"
-
 rps() { awk '{ print $1 }' <<<"$1"; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "" }'; }
 times() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f×", a / b; else print "" }'; }
@@ -146,14 +161,17 @@ backend="SQLite"
 [[ "${BENCH_DATABASE_URL:-}" == postgres* ]] && backend="PostgreSQL"
 cache="in-process"
 [[ -n "${BENCH_REDIS_URL:-}" ]] && cache="Redis"
-echo "<!-- bench/oauth.sh, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$BENCH_REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $backend, $cache cache, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, Janua RSS after the runs $rss MiB -->"
+echo "<!-- bench/oauth.sh, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$BENCH_REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $backend, $cache cache, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (scheduling policy ${BENCH_WRK_POLICY:-batch}), Janua RSS after the runs $rss MiB -->"
 echo "| Measure | Req/s | p50 ms | p99 ms | Errors | Compared with | Ratio |"
 echo "|---|---:|---:|---:|---:|---|---:|"
 for alg in RS256 ES256 EdDSA; do
-    raw="$(awk -v a="$(raw_of "$raw_before" "$alg")" -v b="$(raw_of "$raw_after" "$alg")" 'BEGIN { printf "%.0f", (a + b) / 2 }')"
-    printf '| Raw %s signing, all cores (before %s, after %s) | %s | | | | | |\n' "$alg" \
-        "$(printf '%.0f' "$(raw_of "$raw_before" "$alg")")" "$(printf '%.0f' "$(raw_of "$raw_after" "$alg")")" "$raw"
-    row "Janua client_credentials, $alg client" "${rows[janua_$alg]}" "raw $alg signing" "$(pct "$(rps "${rows[janua_$alg]}")" "$raw")"
+    read -r before after <<<"${raw_rows[$alg]}"
+    raw="$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.0f", (a + b) / 2 }')"
+    printf '| Raw %s signing, all cores, around the median round (%.0f before, %.0f after) | %s | | | | | |\n' \
+        "$alg" "$before" "$after" "$raw"
+    rounds="${rows[rounds_$alg]}"
+    row "Janua client_credentials, $alg client (median round; rounds: ${rounds// / %, } %)" \
+        "${rows[janua_$alg]}" "raw $alg signing" "$(pct "$(rps "${rows[janua_$alg]}")" "$raw")"
     if [[ -n "${rows[op_$alg]:-}" ]]; then
         row "oidc-provider $op_version client_credentials, $alg" "${rows[op_$alg]}" "Janua $alg" \
             "Janua $(times "$(rps "${rows[janua_$alg]}")" "$(rps "${rows[op_$alg]}")")"
