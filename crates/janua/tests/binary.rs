@@ -51,9 +51,23 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, vars: &[(&str, &str)]) -> Self {
-        let server = Self::spawn(dir, vars);
-        server.wait_until_healthy("http");
-        server
+        Self::start_with_scheme(dir, vars, "http")
+    }
+
+    /// Starts `janua serve` on a free port and waits until `/health` answers over `scheme`
+    /// (the probe accepts any certificate: it only waits). The port is free when chosen but
+    /// not reserved, so another socket may take it before the server binds; the server then
+    /// exits with "binding …", and this tries a new port (at most five times).
+    fn start_with_scheme(dir: &Path, vars: &[(&str, &str)], scheme: &str) -> Self {
+        for _ in 0..5 {
+            let mut server = Self::spawn(dir, vars);
+            match server.wait_until_healthy(scheme) {
+                Ok(()) => return server,
+                Err(output) if output.contains("binding 127.0.0.1") => continue,
+                Err(output) => panic!("janua serve exited before it was healthy:\n{output}"),
+            }
+        }
+        panic!("janua serve could not bind a free port in five attempts");
     }
 
     /// Starts `janua serve` on a free port without waiting for it.
@@ -71,7 +85,9 @@ impl Server {
         Self { child, port }
     }
 
-    fn wait_until_healthy(&self, scheme: &str) {
+    /// Polls `/health` until it answers 2xx (`Ok`) or the process exits (`Err` with
+    /// everything it printed); panics after 30 s.
+    fn wait_until_healthy(&mut self, scheme: &str) -> Result<(), String> {
         let url = format!("{scheme}://127.0.0.1:{}/health", self.port);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -79,10 +95,14 @@ impl Server {
             .unwrap();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
+            .danger_accept_invalid_certs(true)
             .build()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return Err(self.child.wait_with_output_timeout().1);
+            }
             let healthy = runtime.block_on(async {
                 client
                     .get(&url)
@@ -91,7 +111,7 @@ impl Server {
                     .is_ok_and(|r| r.status().is_success())
             });
             if healthy {
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -318,13 +338,14 @@ fn tls_termination_serves_tls_1_2_and_1_3_with_hsts() {
     let key_path = dir.path().join("key.pem");
     std::fs::write(&cert_path, certified.cert.pem()).unwrap();
     std::fs::write(&key_path, certified.key_pair.serialize_pem()).unwrap();
-    let server = Server::spawn(
+    let server = Server::start_with_scheme(
         dir.path(),
         &[
             ("SHUTDOWN_DRAIN_SECONDS", "0"),
             ("TLS_CERT_FILE", cert_path.to_str().unwrap()),
             ("TLS_KEY_FILE", key_path.to_str().unwrap()),
         ],
+        "https",
     );
     let port = server.port;
     let port_text = port.to_string();

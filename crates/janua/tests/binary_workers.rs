@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,6 +27,8 @@ fn free_port() -> u16 {
 struct Process {
     child: Child,
     port: u16,
+    /// Where the process's stderr goes (a file, so that no pipe can fill up and block it).
+    log: PathBuf,
 }
 
 impl Drop for Process {
@@ -37,8 +39,9 @@ impl Drop for Process {
 }
 
 /// Starts `janua <command>` on a free port with a clean environment plus `vars`.
-fn start(dir: &Path, command: &str, vars: &[(&str, &str)]) -> Process {
+fn spawn(dir: &Path, command: &str, vars: &[(&str, &str)]) -> Process {
     let port = free_port();
+    let log = dir.join(format!("{command}-{port}.log"));
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -49,26 +52,53 @@ fn start(dir: &Path, command: &str, vars: &[(&str, &str)]) -> Process {
         .current_dir(dir)
         .arg(command)
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(&log).unwrap());
     for (k, v) in vars {
         cmd.env(k, v);
     }
     Process {
         child: cmd.spawn().expect("janua starts"),
         port,
+        log,
     }
 }
 
-async fn wait_healthy(client: &reqwest::Client, port: u16) {
+/// [`spawn`], then waits until `/health` answers. The port is free when chosen but not
+/// reserved, so another socket may take it first; the process then exits with "binding …"
+/// and this tries a new port (at most five times).
+async fn start(
+    client: &reqwest::Client,
+    dir: &Path,
+    command: &str,
+    vars: &[(&str, &str)],
+) -> Process {
+    for _ in 0..5 {
+        let mut process = spawn(dir, command, vars);
+        match wait_healthy(client, &mut process).await {
+            Ok(()) => return process,
+            Err(output) if output.contains("binding 127.0.0.1") => continue,
+            Err(output) => panic!("janua {command} exited before it was healthy:\n{output}"),
+        }
+    }
+    panic!("janua {command} could not bind a free port in five attempts");
+}
+
+/// Polls `/health` until it answers 2xx (`Ok`) or the process exits (`Err` with its stderr);
+/// panics after 30 s.
+async fn wait_healthy(client: &reqwest::Client, process: &mut Process) -> Result<(), String> {
+    let port = process.port;
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
+        if process.child.try_wait().unwrap().is_some() {
+            return Err(std::fs::read_to_string(&process.log).unwrap_or_default());
+        }
         let ok = client
             .get(format!("http://127.0.0.1:{port}/health"))
             .send()
             .await
             .is_ok_and(|r| r.status().is_success());
         if ok {
-            return;
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -127,10 +157,9 @@ fn deliveries_pending_when_the_server_is_killed_are_delivered_after_restart() {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let server = start(dir.path(), "serve", &vars);
+    let server = runtime.block_on(start(&client, dir.path(), "serve", &vars));
     let base = format!("http://127.0.0.1:{}", server.port);
     let emails: BTreeSet<String> = runtime.block_on(async {
-        wait_healthy(&client, server.port).await;
         let signed_in: Value = client
             .post(format!("{base}/api/v1/auth/signin"))
             .json(&json!({"email": ADMIN.0, "password": ADMIN.1}))
@@ -171,8 +200,7 @@ fn deliveries_pending_when_the_server_is_killed_are_delivered_after_restart() {
 
     let received = runtime.block_on(async {
         let seen = receiver(hook_port).await;
-        let restarted = start(dir.path(), "serve", &vars);
-        wait_healthy(&client, restarted.port).await;
+        let restarted = start(&client, dir.path(), "serve", &vars).await;
         let deadline = Instant::now() + Duration::from_secs(40);
         loop {
             let got: BTreeSet<String> = seen
@@ -201,14 +229,13 @@ fn deliveries_pending_when_the_server_is_killed_are_delivered_after_restart() {
 #[test]
 fn the_worker_serves_only_operations_routes_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let worker = start(dir.path(), "worker", &[]);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = reqwest::Client::new();
+    let worker = runtime.block_on(start(&client, dir.path(), "worker", &[]));
     runtime.block_on(async {
-        wait_healthy(&client, worker.port).await;
         let base = format!("http://127.0.0.1:{}", worker.port);
         let metrics = client.get(format!("{base}/metrics")).send().await.unwrap();
         assert_eq!(metrics.status(), 200);
