@@ -40,11 +40,15 @@ macro_rules! impl_org_stores {
 
         use crate::errors::from_sqlx;
 
-        const ORG_SELECT: &str = "SELECT o.id, o.name, o.slug, o.description, o.logo_url, \
+        const ORG_COLUMNS: &str = "o.id, o.name, o.slug, o.description, o.logo_url, \
             o.billing_email, o.plan, o.subscription_status, o.settings, o.parent_id, o.owner_id, \
             o.require_mfa, o.created_at, o.updated_at, \
-            (SELECT COUNT(*) FROM organization_members c WHERE c.organization_id = o.id) AS member_count \
-            FROM organizations o";
+            (SELECT COUNT(*) FROM organization_members c WHERE c.organization_id = o.id) AS member_count";
+        /// A user's active memberships joined with their organizations; `m.role` is the
+        /// member's role.
+        const MEMBER_ORGS_FROM: &str = "FROM organizations o \
+            JOIN organization_members m ON m.organization_id = o.id \
+            WHERE m.user_id = $1 AND m.status = 'active'";
         const MEMBER_COLUMNS: &str =
             "id, organization_id, user_id, role, status, metadata, joined_at, updated_at";
         const INVITATION_COLUMNS: &str = "id, organization_id, email, role, status, invited_by, \
@@ -247,7 +251,7 @@ macro_rules! impl_org_stores {
             }
 
             async fn get_org(&self, id: OrgId) -> Result<Option<Org>> {
-                let row = sqlx::query(&format!("{ORG_SELECT} WHERE o.id = $1"))
+                let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1"))
                     .bind($codec::enc_id(id.as_uuid()))
                     .fetch_optional(self.$read())
                     .await
@@ -256,7 +260,9 @@ macro_rules! impl_org_stores {
             }
 
             async fn get_org_by_slug(&self, slug: &str) -> Result<Option<Org>> {
-                let row = sqlx::query(&format!("{ORG_SELECT} WHERE o.slug = $1"))
+                let row = sqlx::query(&format!(
+                    "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = $1"
+                ))
                     .bind(slug)
                     .fetch_optional(self.$read())
                     .await
@@ -270,8 +276,8 @@ macro_rules! impl_org_stores {
                 page: Page,
             ) -> Result<(Vec<(Org, OrgRole)>, u64)> {
                 let rows = sqlx::query(&format!(
-                    "{ORG_SELECT} JOIN organization_members m ON m.organization_id = o.id \
-                     WHERE m.user_id = $1 ORDER BY m.joined_at, o.id LIMIT $2 OFFSET $3"
+                    "SELECT {ORG_COLUMNS}, m.role AS member_role {MEMBER_ORGS_FROM} \
+                     ORDER BY m.joined_at, o.id LIMIT $2 OFFSET $3"
                 ))
                 .bind($codec::enc_id(user.as_uuid()))
                 .bind(page.limit())
@@ -279,22 +285,30 @@ macro_rules! impl_org_stores {
                 .fetch_all(self.$read())
                 .await
                 .map_err(from_sqlx)?;
-                let mut out = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let org = org_from_row(row)?;
-                    let member = self.get_member(org.id, user).await?;
-                    if let Some(member) = member {
-                        out.push((org, member.role));
-                    }
-                }
-                let n = sqlx::query(
-                    "SELECT COUNT(*) AS n FROM organization_members WHERE user_id = $1",
-                )
+                let out = rows
+                    .iter()
+                    .map(|row| Ok((org_from_row(row)?, org_role(&text(row, "member_role")?)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                let n = sqlx::query(&format!("SELECT COUNT(*) AS n {MEMBER_ORGS_FROM}"))
+                    .bind($codec::enc_id(user.as_uuid()))
+                    .fetch_one(self.$read())
+                    .await
+                    .map_err(from_sqlx)?;
+                Ok((out, total(count(&n, "n")?)))
+            }
+
+            async fn list_member_orgs(&self, user: UserId) -> Result<Vec<(Org, OrgRole)>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {ORG_COLUMNS}, m.role AS member_role {MEMBER_ORGS_FROM} \
+                     ORDER BY m.joined_at, o.id"
+                ))
                 .bind($codec::enc_id(user.as_uuid()))
-                .fetch_one(self.$read())
+                .fetch_all(self.$read())
                 .await
                 .map_err(from_sqlx)?;
-                Ok((out, total(count(&n, "n")?)))
+                rows.iter()
+                    .map(|row| Ok((org_from_row(row)?, org_role(&text(row, "member_role")?)?)))
+                    .collect()
             }
 
             async fn list_all_orgs(
@@ -310,7 +324,8 @@ macro_rules! impl_org_stores {
                 });
                 let filter = "($1 IS NULL OR LOWER(o.name) LIKE $1 OR o.slug LIKE $1)";
                 let rows = sqlx::query(&format!(
-                    "{ORG_SELECT} WHERE {filter} ORDER BY o.created_at, o.id LIMIT $2 OFFSET $3"
+                    "SELECT {ORG_COLUMNS} FROM organizations o WHERE {filter} \
+                     ORDER BY o.created_at, o.id LIMIT $2 OFFSET $3"
                 ))
                 .bind(pattern.clone())
                 .bind(page.limit())

@@ -96,16 +96,19 @@ impl OrgClaims {
 /// The `organizations` claim of an ID token with the `organization` scope:
 /// `[{id, slug, role}]` for every active membership.
 pub async fn memberships_claim(core: &Core, user: &User) -> Result<serde_json::Value> {
-    let mut list = Vec::new();
-    for member in core.store.list_memberships(user.id).await? {
-        if let Some(org) = core.store.get_org(member.organization_id).await? {
-            list.push(serde_json::json!({
+    let list = core
+        .store
+        .list_member_orgs(user.id)
+        .await?
+        .into_iter()
+        .map(|(org, role)| {
+            serde_json::json!({
                 "id": org.id.to_string(),
                 "slug": org.slug,
-                "role": member.role.as_str(),
-            }));
-        }
-    }
+                "role": role.as_str(),
+            })
+        })
+        .collect();
     Ok(serde_json::Value::Array(list))
 }
 

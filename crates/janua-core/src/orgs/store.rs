@@ -21,6 +21,8 @@ pub trait OrgStore: Send + Sync {
     async fn get_org_by_slug(&self, slug: &str) -> Result<Option<Org>>;
     /// The user's organizations with their role, oldest membership first.
     async fn list_user_orgs(&self, user: UserId, page: Page) -> Result<(Vec<(Org, OrgRole)>, u64)>;
+    /// All of them, in one query: for the ID token's `organizations` claim.
+    async fn list_member_orgs(&self, user: UserId) -> Result<Vec<(Org, OrgRole)>>;
     /// Every organization (administration), optionally filtered by name or slug.
     async fn list_all_orgs(&self, search: Option<&str>, page: Page) -> Result<(Vec<Org>, u64)>;
     async fn update_org(

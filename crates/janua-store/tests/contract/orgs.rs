@@ -120,6 +120,90 @@ async fn updates_change_only_given_fields_and_settings_round_trip() {
 }
 
 #[tokio::test]
+async fn a_users_organizations_are_listed_with_their_role_oldest_membership_first() {
+    for_each_backend(|store| async move {
+        let ada = create_user(&store, "ada@example.com").await;
+        let bob = create_user(&store, "bob@example.com").await;
+        let acme = org(&store, ada.id, "acme").await;
+        let globex = org(&store, ada.id, "globex").await;
+        let initech = org(&store, bob.id, "initech").await;
+        let joined = |org, role, second| NewMember {
+            joined_at: at(second),
+            ..member(org, bob.id, role)
+        };
+        store
+            .add_member(&joined(globex, OrgRole::Admin, 5), &[])
+            .await
+            .unwrap();
+        store
+            .add_member(&joined(acme, OrgRole::Member, 9), &[])
+            .await
+            .unwrap();
+        let slugs_and_roles = |list: Vec<(janua_core::orgs::Org, OrgRole)>| {
+            list.into_iter()
+                .map(|(org, role)| (org.slug, role))
+                .collect::<Vec<_>>()
+        };
+        // initech: created (owner) at 0; globex at 5; acme at 9.
+        let expected = vec![
+            ("initech".to_owned(), OrgRole::Owner),
+            ("globex".to_owned(), OrgRole::Admin),
+            ("acme".to_owned(), OrgRole::Member),
+        ];
+        let all = store.list_member_orgs(bob.id).await.unwrap();
+        assert_eq!(slugs_and_roles(all), expected);
+        let (first, total) = store
+            .list_user_orgs(
+                bob.id,
+                Page {
+                    page: 1,
+                    per_page: 2,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((slugs_and_roles(first), total), (expected[..2].to_vec(), 3));
+        let (second, total) = store
+            .list_user_orgs(
+                bob.id,
+                Page {
+                    page: 2,
+                    per_page: 2,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (slugs_and_roles(second), total),
+            (expected[2..].to_vec(), 3)
+        );
+        let acme_read = store
+            .list_member_orgs(bob.id)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap()
+            .0;
+        assert_eq!((acme_read.id, acme_read.member_count), (acme, 2));
+
+        assert!(store.remove_member(globex, bob.id, &[]).await.unwrap());
+        assert!(store.delete_org(initech, &[]).await.unwrap());
+        assert_eq!(
+            slugs_and_roles(store.list_member_orgs(bob.id).await.unwrap()),
+            vec![("acme".to_owned(), OrgRole::Member)]
+        );
+        assert_eq!(store.list_user_orgs(bob.id, PAGE).await.unwrap().1, 1);
+        let nobody = create_user(&store, "nobody@example.com").await;
+        assert!(store.list_member_orgs(nobody.id).await.unwrap().is_empty());
+        assert_eq!(
+            store.list_user_orgs(nobody.id, PAGE).await.unwrap(),
+            (vec![], 0)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_last_owner_can_be_neither_removed_nor_demoted() {
     for_each_backend(|store| async move {
         let ada = create_user(&store, "ada@example.com").await;
