@@ -31,6 +31,7 @@ mod oauth_flows;
 mod one_time_tokens;
 mod orgs;
 mod passkeys;
+mod row_codec;
 mod sessions;
 mod settings;
 mod signing_keys;

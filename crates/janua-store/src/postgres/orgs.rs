@@ -3,53 +3,7 @@
 //! to the primary: authorization must see a membership change at once. Membership changes lock
 //! the organization row (`FOR UPDATE`) so the last-owner rule holds under concurrency.
 
-use super::PgStore;
-
-mod row_codec {
-    use chrono::{DateTime, Utc};
-    use janua_core::error::Result;
-    use serde_json::Value;
-    use sqlx::postgres::PgRow;
-    use sqlx::types::Json;
-    use sqlx::Row;
-    use uuid::Uuid;
-
-    use crate::errors::from_sqlx;
-
-    pub fn enc_id(id: Uuid) -> Uuid {
-        id
-    }
-
-    pub fn enc_time(at: DateTime<Utc>) -> DateTime<Utc> {
-        at
-    }
-
-    pub fn enc_json(value: &Value) -> Result<Json<Value>> {
-        Ok(Json(value.clone()))
-    }
-
-    pub fn id(row: &PgRow, col: &str) -> Result<Uuid> {
-        row.try_get(col).map_err(from_sqlx)
-    }
-
-    pub fn opt_id(row: &PgRow, col: &str) -> Result<Option<Uuid>> {
-        row.try_get(col).map_err(from_sqlx)
-    }
-
-    pub fn time(row: &PgRow, col: &str) -> Result<DateTime<Utc>> {
-        row.try_get(col).map_err(from_sqlx)
-    }
-
-    pub fn opt_time(row: &PgRow, col: &str) -> Result<Option<DateTime<Utc>>> {
-        row.try_get(col).map_err(from_sqlx)
-    }
-
-    pub fn json(row: &PgRow, col: &str) -> Result<Value> {
-        row.try_get::<Json<Value>, _>(col)
-            .map(|j| j.0)
-            .map_err(from_sqlx)
-    }
-}
+use super::{row_codec, PgStore};
 
 crate::orgs_sql::impl_org_stores!(
     PgStore,

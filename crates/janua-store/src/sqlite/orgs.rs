@@ -2,55 +2,7 @@
 //! shared statements of `crate::orgs_sql` with SQLite's encodings (UUIDs and times as TEXT,
 //! JSON as TEXT). Membership changes need no row lock: the single writer serializes them.
 
-use super::SqliteStore;
-
-mod row_codec {
-    use chrono::{DateTime, Utc};
-    use janua_core::error::{Error, Result};
-    use serde_json::Value;
-    use sqlx::sqlite::SqliteRow;
-    use sqlx::Row;
-    use uuid::Uuid;
-
-    use crate::errors::from_sqlx;
-    use crate::sqlite::codec::{decode_json, decode_time, encode_json, encode_time};
-
-    pub fn enc_id(id: Uuid) -> String {
-        id.to_string()
-    }
-
-    pub fn enc_time(at: DateTime<Utc>) -> String {
-        encode_time(at)
-    }
-
-    pub fn enc_json(value: &Value) -> Result<String> {
-        encode_json(value)
-    }
-
-    pub fn id(row: &SqliteRow, col: &str) -> Result<Uuid> {
-        let raw: String = row.try_get(col).map_err(from_sqlx)?;
-        Uuid::parse_str(&raw).map_err(Error::internal)
-    }
-
-    pub fn opt_id(row: &SqliteRow, col: &str) -> Result<Option<Uuid>> {
-        let raw: Option<String> = row.try_get(col).map_err(from_sqlx)?;
-        raw.map(|r| Uuid::parse_str(&r).map_err(Error::internal))
-            .transpose()
-    }
-
-    pub fn time(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
-        decode_time(&row.try_get::<String, _>(col).map_err(from_sqlx)?)
-    }
-
-    pub fn opt_time(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>> {
-        let raw: Option<String> = row.try_get(col).map_err(from_sqlx)?;
-        raw.as_deref().map(decode_time).transpose()
-    }
-
-    pub fn json(row: &SqliteRow, col: &str) -> Result<Value> {
-        decode_json(&row.try_get::<String, _>(col).map_err(from_sqlx)?)
-    }
-}
+use super::{row_codec, SqliteStore};
 
 crate::orgs_sql::impl_org_stores!(
     SqliteStore,
