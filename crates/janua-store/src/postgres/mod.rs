@@ -18,6 +18,8 @@
 //! - `signing_keys`: the JWT key ring (`signing_keys`).
 //! - `system`: ping (primary, then replicas as warnings), migrations, close.
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
+//! - `webhooks`: endpoints, the outbox fan-out and the delivery queue (the statements are
+//!   shared, `webhooks_sql`, except the fan-out and the claims).
 
 mod audit;
 mod auth;
