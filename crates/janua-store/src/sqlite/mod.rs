@@ -14,7 +14,8 @@
 //! - `orgs`: organizations, members, invitations, custom roles, API keys, admin data (the
 //!   statements are shared: `orgs_sql`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
-//! - `sessions`: sessions, their refresh-token families and the access-token deny list.
+//! - `sessions`: sessions, their refresh-token families and the access-token deny list (most
+//!   statements are shared: `sessions_sql`).
 //! - `settings`: system settings (`system_settings`).
 //! - `signing_keys`: the JWT key ring (`signing_keys`).
 //! - `system`: ping, migrations, close.
