@@ -13,6 +13,10 @@
 //! - `auth_dispatch`: the `AuthStore` trait written once for both backends (a macro).
 //! - `orgs_sql`: the statements of organizations, RBAC, API keys and admin data, written once
 //!   for both backends (a macro; each backend supplies its encodings).
+//! - `sessions_sql`: the session statements, written once for both backends (a macro; revoking
+//!   a user's sessions, refresh-token rotation and the session limit stay per backend).
+//! - `webhooks_sql`: the webhook statements, written once for both backends (a macro; the
+//!   outbox fan-out and the delivery claims stay per backend).
 //! - `oauth_dispatch`: the `OAuthStore` trait written once for both backends (a macro).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
@@ -24,6 +28,8 @@ mod migrations;
 #[macro_use]
 mod orgs_sql;
 mod paging;
+mod sessions_sql;
+mod webhooks_sql;
 #[macro_use]
 mod auth_dispatch;
 mod oauth_dispatch;

@@ -13,11 +13,14 @@
 //! - `orgs`: organizations, members, invitations, custom roles, API keys, admin data (the
 //!   statements are shared: `orgs_sql`).
 //! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
-//! - `sessions`: sessions, their refresh-token families and the access-token deny list.
+//! - `sessions`: sessions, their refresh-token families and the access-token deny list (most
+//!   statements are shared: `sessions_sql`).
 //! - `settings`: system settings (`system_settings`).
 //! - `signing_keys`: the JWT key ring (`signing_keys`).
 //! - `system`: ping (primary, then replicas as warnings), migrations, close.
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
+//! - `webhooks`: endpoints, the outbox fan-out and the delivery queue (the statements are
+//!   shared, `webhooks_sql`, except the fan-out and the claims).
 
 mod audit;
 mod auth;

@@ -44,3 +44,24 @@ pub fn json(row: &PgRow, col: &str) -> Result<Value> {
         .map(|j| j.0)
         .map_err(from_sqlx)
 }
+
+/// A count or measure: `INTEGER` columns are 32-bit here, so larger values are clamped.
+pub fn enc_u32(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub fn int(row: &PgRow, col: &str) -> Result<i64> {
+    row.try_get::<i32, _>(col).map(i64::from).map_err(from_sqlx)
+}
+
+pub fn opt_int(row: &PgRow, col: &str) -> Result<Option<i64>> {
+    row.try_get::<Option<i32>, _>(col)
+        .map(|n| n.map(i64::from))
+        .map_err(from_sqlx)
+}
+
+/// Text received from elsewhere (a webhook receiver's answer, an error): PostgreSQL's text
+/// cannot hold NUL, so it is dropped rather than failing the write.
+pub fn enc_response_text(text: &str) -> String {
+    text.replace('\0', "")
+}

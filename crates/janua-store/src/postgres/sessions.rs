@@ -1,6 +1,9 @@
 //! Sessions on PostgreSQL: the `sessions` table, each session's refresh-token family
-//! (`refresh_tokens`), and the access-token deny list (`revoked_access_tokens`). All on the
-//! primary: a revocation must be seen by the very next request.
+//! (`refresh_tokens`), and the access-token deny list (`revoked_access_tokens`). The statements
+//! shared with SQLite come from `crate::sessions_sql` (native UUID, TIMESTAMPTZ and JSONB);
+//! this file keeps the session row type, revoking a user's sessions, rotating a refresh token,
+//! revoking several sessions' refresh tokens (`= ANY`) and trimming to the session limit. All
+//! on the primary: a revocation must be seen by the very next request.
 //!
 //! Lock order: every transaction that changes both a session and its refresh tokens locks the
 //! session row first, and several sessions are locked in id order. Rotation and revocation
@@ -16,7 +19,7 @@ use janua_core::ids::{SessionId, UserId};
 use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
-use super::PgStore;
+use super::{row_codec, PgStore};
 use crate::audit_rows;
 use crate::errors::from_sqlx;
 
@@ -24,9 +27,6 @@ pub(super) const SESSION_COLUMNS: &str =
     "id, user_id, ip_address, user_agent, device_name, device_type, \
      browser, os, amr, auth_time, created_at, last_activity_at, expires_at, \
      absolute_expires_at, revoked_at, revoked_reason";
-
-const REFRESH_TOKEN_COLUMNS: &str =
-    "id, session_id, family_id, user_id, created_at, expires_at, used_at, revoked_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct SessionRow {
@@ -73,175 +73,25 @@ impl From<SessionRow> for Session {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct RefreshTokenRow {
-    id: uuid::Uuid,
-    session_id: uuid::Uuid,
-    family_id: uuid::Uuid,
-    user_id: uuid::Uuid,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    used_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
+/// A session row as the shared statements and `oauth_flows` read it.
+fn session_of(row: SessionRow) -> Result<Session> {
+    Ok(row.into())
 }
 
-impl From<RefreshTokenRow> for RefreshTokenRecord {
-    fn from(row: RefreshTokenRow) -> Self {
-        RefreshTokenRecord {
-            id: row.id,
-            session_id: SessionId::from_uuid(row.session_id),
-            family_id: row.family_id,
-            user_id: UserId::from_uuid(row.user_id),
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-            used_at: row.used_at,
-            revoked_at: row.revoked_at,
-        }
-    }
-}
+crate::sessions_sql::impl_session_statements!(
+    PgStore,
+    sqlx::postgres::PgRow,
+    row_codec,
+    primary,
+    primary,
+    audit_rows::insert_pg,
+    SessionRow,
+    session_of,
+    revoke_refresh_tokens,
+    trim_sessions
+);
 
 impl PgStore {
-    pub(super) async fn open_session_within_limit(
-        &self,
-        session: &NewSession,
-        audit: &[AuditEntry],
-        limit: Option<&SessionLimit>,
-    ) -> Result<(Session, Vec<SessionId>)> {
-        let family_id = uuid::Uuid::now_v7();
-        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
-        // The user row first: it waits for a concurrent soft delete, which then either sees
-        // this session (and revokes it) or has deleted the account (and no session opens).
-        let signed_in = sqlx::query(
-            "UPDATE users SET last_sign_in_at = $2 WHERE id = $1 AND deleted_at IS NULL",
-        )
-        .bind(session.user_id.as_uuid())
-        .bind(session.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-        if signed_in.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        let sql = format!(
-            "INSERT INTO sessions (id, user_id, kind, refresh_family_id, ip_address, user_agent, \
-             device_name, device_type, browser, os, amr, auth_time, created_at, \
-             last_activity_at, expires_at, absolute_expires_at, secret_hash) \
-             VALUES ($1, $2, 'user', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15) \
-             RETURNING {SESSION_COLUMNS}"
-        );
-        let row: SessionRow = sqlx::query_as(&sql)
-            .bind(session.id.as_uuid())
-            .bind(session.user_id.as_uuid())
-            .bind(family_id)
-            .bind(session.ip_address.as_deref())
-            .bind(session.user_agent.as_deref())
-            .bind(session.device.device_name.as_deref())
-            .bind(session.device.device_type.as_str())
-            .bind(session.device.browser.as_deref())
-            .bind(session.device.os.as_deref())
-            .bind(Json(&session.amr))
-            .bind(session.auth_time)
-            .bind(session.created_at)
-            .bind(session.expires_at)
-            .bind(session.absolute_expires_at)
-            .bind(session.cookie_secret_hash.as_deref())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (id, token_hash, session_id, family_id, parent_id, \
-             user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, NULL, $5, $6, $7)",
-        )
-        .bind(uuid::Uuid::now_v7())
-        .bind(&session.refresh_token_hash)
-        .bind(session.id.as_uuid())
-        .bind(family_id)
-        .bind(session.user_id.as_uuid())
-        .bind(session.created_at)
-        .bind(session.refresh_expires_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-        audit_rows::insert_pg(&mut tx, audit).await?;
-        let trimmed = match limit {
-            Some(limit) => {
-                trim_sessions(&mut tx, session.user_id, limit, session.created_at).await?
-            }
-            None => Vec::new(),
-        };
-        tx.commit().await.map_err(from_sqlx)?;
-        Ok((row.into(), trimmed))
-    }
-
-    pub(super) async fn get_session(&self, id: SessionId) -> Result<Option<Session>> {
-        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
-        let row: Option<SessionRow> = sqlx::query_as(&sql)
-            .bind(id.as_uuid())
-            .fetch_optional(self.primary())
-            .await
-            .map_err(from_sqlx)?;
-        Ok(row.map(Session::from))
-    }
-
-    pub(super) async fn find_session_by_secret_hash(
-        &self,
-        secret_hash: &str,
-    ) -> Result<Option<Session>> {
-        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE secret_hash = $1");
-        let row: Option<SessionRow> = sqlx::query_as(&sql)
-            .bind(secret_hash)
-            .fetch_optional(self.primary())
-            .await
-            .map_err(from_sqlx)?;
-        Ok(row.map(Session::from))
-    }
-
-    /// Browser sessions only (`kind = 'user'`): OAuth grant sessions are not devices.
-    pub(super) async fn list_live_sessions(
-        &self,
-        user_id: UserId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Session>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND kind = 'user' \
-             AND revoked_at IS NULL AND expires_at > $2 AND absolute_expires_at > $2 \
-             ORDER BY created_at DESC, id DESC"
-        );
-        let rows: Vec<SessionRow> = sqlx::query_as(&sql)
-            .bind(user_id.as_uuid())
-            .bind(now)
-            .fetch_all(self.primary())
-            .await
-            .map_err(from_sqlx)?;
-        Ok(rows.into_iter().map(Session::from).collect())
-    }
-
-    pub(super) async fn revoke_session(
-        &self,
-        id: SessionId,
-        reason: &str,
-        at: DateTime<Utc>,
-        audit: &[AuditEntry],
-    ) -> Result<bool> {
-        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
-        let done = sqlx::query(
-            "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 \
-             WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id.as_uuid())
-        .bind(at)
-        .bind(reason)
-        .execute(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-        revoke_refresh_tokens(&mut tx, &[id.as_uuid()], at).await?;
-        if done.rows_affected() > 0 {
-            audit_rows::insert_pg(&mut tx, audit).await?;
-        }
-        tx.commit().await.map_err(from_sqlx)?;
-        Ok(done.rows_affected() > 0)
-    }
-
     pub(super) async fn revoke_user_sessions(
         &self,
         user_id: UserId,
@@ -272,40 +122,6 @@ impl PgStore {
         }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(ids.into_iter().map(SessionId::from_uuid).collect())
-    }
-
-    pub(super) async fn touch_session(
-        &self,
-        id: SessionId,
-        expires_at: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE sessions SET expires_at = $2, last_activity_at = $3 WHERE id = $1")
-                .bind(id.as_uuid())
-                .bind(expires_at)
-                .bind(at)
-                .execute(self.primary())
-                .await
-                .map_err(from_sqlx)?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
-    }
-
-    pub(super) async fn find_refresh_token(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<RefreshTokenRecord>> {
-        let sql =
-            format!("SELECT {REFRESH_TOKEN_COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
-        let row: Option<RefreshTokenRow> = sqlx::query_as(&sql)
-            .bind(token_hash)
-            .fetch_optional(self.primary())
-            .await
-            .map_err(from_sqlx)?;
-        Ok(row.map(RefreshTokenRecord::from))
     }
 
     /// Locks the session (see the lock order above), then claims the used token with a
@@ -358,35 +174,6 @@ impl PgStore {
         .map_err(from_sqlx)?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(true)
-    }
-
-    pub(super) async fn deny_access_token(
-        &self,
-        jti: uuid::Uuid,
-        expires_at: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (jti) DO NOTHING",
-        )
-        .bind(jti)
-        .bind(expires_at)
-        .bind(at)
-        .execute(self.primary())
-        .await
-        .map_err(from_sqlx)?;
-        Ok(())
-    }
-
-    pub(super) async fn is_access_token_denied(&self, jti: uuid::Uuid) -> Result<bool> {
-        let (denied,): (bool,) =
-            sqlx::query_as("SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1)")
-                .bind(jti)
-                .fetch_one(self.primary())
-                .await
-                .map_err(from_sqlx)?;
-        Ok(denied)
     }
 }
 

@@ -46,3 +46,22 @@ pub fn opt_time(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>> {
 pub fn json(row: &SqliteRow, col: &str) -> Result<Value> {
     decode_json(&row.try_get::<String, _>(col).map_err(from_sqlx)?)
 }
+
+/// A count or measure, stored as SQLite's 64-bit INTEGER.
+pub fn enc_u32(n: u32) -> i64 {
+    i64::from(n)
+}
+
+pub fn int(row: &SqliteRow, col: &str) -> Result<i64> {
+    row.try_get(col).map_err(from_sqlx)
+}
+
+pub fn opt_int(row: &SqliteRow, col: &str) -> Result<Option<i64>> {
+    row.try_get(col).map_err(from_sqlx)
+}
+
+/// Text received from elsewhere (a webhook receiver's answer, an error), stored as it is:
+/// SQLite's TEXT holds NUL.
+pub fn enc_response_text(text: &str) -> String {
+    text.to_owned()
+}

@@ -185,3 +185,237 @@ async fn an_endpoint_gets_no_events_from_before_it_existed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn endpoints_filter_by_owner_and_state_and_test_deliveries_feed_the_stats() {
+    for_each_backend(|store| async move {
+        let user = crate::accounts::create_user(&store, "owner@example.com")
+            .await
+            .id;
+        let org = store
+            .create_org(
+                &janua_core::orgs::NewOrg {
+                    id: janua_core::ids::OrgId::new(),
+                    name: "Hooks".into(),
+                    slug: "hooks".into(),
+                    description: None,
+                    billing_email: None,
+                    parent_id: None,
+                    owner_id: user,
+                    created_at: at(0),
+                },
+                &[],
+            )
+            .await
+            .unwrap()
+            .id;
+        let platform = endpoint(EndpointOwner::Platform, &["*"]);
+        let of_org = Endpoint {
+            created_at: at(1),
+            ..endpoint(EndpointOwner::Organization(org.as_uuid()), &["*"])
+        };
+        let mut of_user = Endpoint {
+            created_at: at(2),
+            ..endpoint(EndpointOwner::User(user), &["*"])
+        };
+        for e in [&platform, &of_org, &of_user] {
+            store.create_webhook_endpoint(e, &[]).await.unwrap();
+        }
+        for (owner, n) in [
+            (EndpointOwner::Platform, 1),
+            (EndpointOwner::Organization(org.as_uuid()), 1),
+            (EndpointOwner::User(user), 1),
+            (EndpointOwner::User(UserId::new()), 0),
+        ] {
+            assert_eq!(store.count_webhook_endpoints(owner).await.unwrap(), n);
+        }
+        let listed = |owner, is_active| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_webhook_endpoints(&EndpointQuery { owner, is_active })
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| e.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            listed(None, None).await,
+            vec![of_user.id, of_org.id, platform.id],
+            "newest first"
+        );
+        assert_eq!(
+            listed(Some(EndpointOwner::Organization(org.as_uuid())), None).await,
+            vec![of_org.id]
+        );
+        assert_eq!(
+            listed(Some(EndpointOwner::Platform), None).await,
+            vec![platform.id]
+        );
+
+        of_user.url = "https://example.org/other".into();
+        of_user.events = vec!["user.created".into(), "user.deleted".into()];
+        of_user.headers = [
+            ("B".to_owned(), "2".to_owned()),
+            ("A".to_owned(), "1".to_owned()),
+        ]
+        .into();
+        of_user.description = None;
+        of_user.is_active = false;
+        of_user.updated_at = at(9);
+        store.update_webhook_endpoint(&of_user, &[]).await.unwrap();
+        assert_eq!(
+            store.get_webhook_endpoint(of_user.id).await.unwrap(),
+            Some(of_user.clone())
+        );
+        assert_eq!(listed(None, Some(false)).await, vec![of_user.id]);
+        assert_eq!(listed(None, Some(true)).await, vec![of_org.id, platform.id]);
+        let missing = Endpoint {
+            id: uuid::Uuid::now_v7(),
+            ..of_user.clone()
+        };
+        assert!(matches!(
+            store.update_webhook_endpoint(&missing, &[]).await,
+            Err(janua_core::error::Error::NotFound)
+        ));
+        assert_eq!(store.get_webhook_endpoint(missing.id).await.unwrap(), None);
+
+        // A test delivery is attempt 1, leased to its caller for an hour.
+        let test = |seconds| janua_core::webhooks::store::TestEvent {
+            event_id: uuid::Uuid::now_v7(),
+            delivery_id: uuid::Uuid::now_v7(),
+            endpoint_id: platform.id,
+            data: json!({"test": true}),
+            at: at(seconds),
+        };
+        let (first, second, third) = (test(10), test(11), test(12));
+        let made = store.create_test_delivery(&first).await.unwrap();
+        assert_eq!(made.id, first.delivery_id);
+        assert_eq!(made.event_id, first.event_id);
+        assert_eq!(made.event_type, "webhook.test");
+        assert_eq!(made.status, DeliveryStatus::Pending);
+        assert_eq!(made.attempt, 1);
+        assert_eq!(made.next_attempt_at, None);
+        assert_eq!(made.created_at, at(10));
+        assert_eq!(
+            store.get_webhook_delivery(made.id).await.unwrap(),
+            Some(made.clone())
+        );
+        store.create_test_delivery(&second).await.unwrap();
+        store.create_test_delivery(&third).await.unwrap();
+        assert_eq!(store.dispatch_outbox(at(13), 10).await.unwrap(), 0);
+        assert!(store
+            .claim_due_deliveries(at(13), 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty());
+
+        let outcome = |status, latency, seconds| AttemptRecord {
+            status,
+            response_status: Some(200),
+            response_body: Some("ok\0body".into()),
+            latency_ms: Some(latency),
+            error: None,
+            next_attempt_at: None,
+            at: at(seconds),
+        };
+        let delivered = outcome(DeliveryStatus::Delivered, 10, 20);
+        store
+            .record_delivery_attempt(first.delivery_id, 1, &delivered)
+            .await
+            .unwrap();
+        store
+            .record_delivery_attempt(
+                second.delivery_id,
+                1,
+                &outcome(DeliveryStatus::Failed, 25, 21),
+            )
+            .await
+            .unwrap();
+        let done = store
+            .get_webhook_delivery(first.delivery_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(done.status, DeliveryStatus::Delivered);
+        assert_eq!(done.delivered_at, Some(at(20)));
+        assert_eq!(done.updated_at, at(20));
+        assert_eq!(done.latency_ms, Some(10));
+        // PostgreSQL text cannot hold NUL: it is dropped there and kept on SQLite.
+        let body = match store.backend() {
+            Backend::Postgres => "okbody",
+            Backend::Sqlite => "ok\0body",
+        };
+        assert_eq!(done.response_body.as_deref(), Some(body));
+        let listed: Vec<_> = store
+            .list_webhook_deliveries(platform.id, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(
+            listed,
+            vec![third.delivery_id, second.delivery_id, first.delivery_id]
+        );
+        assert_eq!(
+            store
+                .list_webhook_deliveries(platform.id, 1)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        let stats = store
+            .webhook_delivery_stats(platform.id, at(0))
+            .await
+            .unwrap();
+        assert_eq!((stats.total, stats.successful, stats.failed), (3, 1, 1));
+        assert_eq!(stats.average_latency_ms, Some(17.5));
+        let none = store
+            .webhook_delivery_stats(platform.id, at(100))
+            .await
+            .unwrap();
+        assert_eq!((none.total, none.successful, none.failed), (0, 0, 0));
+        assert_eq!(none.average_latency_ms, None);
+
+        // The third is still leased (pending); the queue counts it as waiting but not due.
+        let queue = store.webhook_queue_stats(at(30)).await.unwrap();
+        assert_eq!(queue.depth, 1);
+        assert_eq!(queue.oldest_due_at, None);
+        assert!(store.redeliver(third.delivery_id, at(30)).await.unwrap());
+        assert!(!store.redeliver(uuid::Uuid::now_v7(), at(30)).await.unwrap());
+        let queue = store.webhook_queue_stats(at(31)).await.unwrap();
+        assert_eq!((queue.depth, queue.oldest_due_at), (1, Some(at(30))));
+
+        // History: finished deliveries last updated before the cutoff go, and then their
+        // dispatched events; the pending delivery and its event stay.
+        assert_eq!(
+            store.delete_webhook_history_before(at(21)).await.unwrap(),
+            2,
+            "the delivered one (updated at 20) and its event"
+        );
+        assert_eq!(
+            store.get_webhook_delivery(first.delivery_id).await.unwrap(),
+            None
+        );
+        assert!(store
+            .get_webhook_delivery(second.delivery_id)
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            store.delete_webhook_history_before(at(100)).await.unwrap(),
+            2
+        );
+        assert!(store
+            .get_webhook_delivery(third.delivery_id)
+            .await
+            .unwrap()
+            .is_some());
+    })
+    .await;
+}
