@@ -159,6 +159,89 @@ async fn rotation_demotes_the_primary_with_an_expiry_and_only_old_secrets_are_re
 }
 
 #[tokio::test]
+async fn clients_list_newest_first_filtered_by_creator_and_one_old_secret_is_revoked_by_id() {
+    for_each_backend(|store| async move {
+        let owner = create_user(&store, "rhea@example.com").await;
+        for (i, name) in ["eta", "theta", "iota"].into_iter().enumerate() {
+            let mut c = client(name);
+            c.created_at = at(i64::try_from(i).unwrap());
+            c.updated_at = c.created_at;
+            if name != "theta" {
+                c.created_by = Some(owner.id);
+            }
+            store.create_client(&c, None, &[]).await.unwrap();
+        }
+        let names = |list: Vec<OAuthClient>| -> Vec<String> {
+            list.into_iter().map(|c| c.spec.name).collect()
+        };
+        let (all, total) = store
+            .list_clients(&ClientQuery {
+                page: 1,
+                per_page: 2,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (names(all), total),
+            (vec!["iota".into(), "theta".into()], 3)
+        );
+        let (second, _) = store
+            .list_clients(&ClientQuery {
+                page: 2,
+                per_page: 2,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(names(second), vec!["eta".to_owned()]);
+        let (mine, total) = store
+            .list_clients(&ClientQuery {
+                page: 1,
+                per_page: 10,
+                created_by: Some(owner.id),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((names(mine), total), (vec!["iota".into(), "eta".into()], 2));
+
+        let c = stored_client(&store, "kappa").await;
+        let first = store.list_client_secrets(c.id).await.unwrap()[0].clone();
+        let second = generate_secret(c.id, at(100));
+        store
+            .rotate_client_secret(&second.row, at(300), &[])
+            .await
+            .unwrap();
+        let third = generate_secret(c.id, at(200));
+        store
+            .rotate_client_secret(&third.row, at(250), &[])
+            .await
+            .unwrap();
+        let listed = store.list_client_secrets(c.id).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|s| s.id).collect::<Vec<_>>(),
+            vec![third.row.id, second.row.id, first.id],
+            "newest first"
+        );
+        // A demoted secret keeps an earlier expiry.
+        assert_eq!(listed[1].expires_at, Some(at(250)));
+        assert_eq!(listed[2].expires_at, Some(at(250)));
+        assert_eq!(
+            store
+                .revoke_client_secrets(c.id, Some(second.row.id), at(260), &[])
+                .await
+                .unwrap(),
+            1
+        );
+        let after = store.list_client_secrets(c.id).await.unwrap();
+        assert_eq!(after[1].revoked_at, Some(at(260)));
+        assert_eq!(after[2].revoked_at, None);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_code_is_redeemed_once_and_a_replay_names_the_grant_it_produced() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "olga@example.com").await;
