@@ -14,6 +14,8 @@
 //! - `orgs_sql`: the statements of organizations, RBAC, API keys and admin data, written once
 //!   for both backends (a macro; each backend supplies its encodings).
 //! - `oauth_dispatch`: the `OAuthStore` trait written once for both backends (a macro).
+//! - `oauth_clients_sql`: the statements of OAuth clients and their secrets, written once for
+//!   both backends (a macro, like `orgs_sql`).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
@@ -21,6 +23,7 @@ mod audit_rows;
 mod errors;
 mod json;
 mod migrations;
+mod oauth_clients_sql;
 #[macro_use]
 mod orgs_sql;
 mod paging;

@@ -1,5 +1,5 @@
 //! How the shared statements (`crate::orgs_sql` and the other `*_sql` macros) bind and read
-//! values on PostgreSQL: native UUID, TIMESTAMPTZ and JSONB.
+//! values on PostgreSQL: native UUID, TIMESTAMPTZ and JSONB (string lists as JSONB arrays).
 
 use chrono::{DateTime, Utc};
 use janua_core::error::Result;
@@ -23,6 +23,10 @@ pub fn enc_json(value: &Value) -> Result<Json<Value>> {
     Ok(Json(value.clone()))
 }
 
+pub fn enc_list(list: &[String]) -> Result<Json<&[String]>> {
+    Ok(Json(list))
+}
+
 pub fn id(row: &PgRow, col: &str) -> Result<Uuid> {
     row.try_get(col).map_err(from_sqlx)
 }
@@ -41,6 +45,12 @@ pub fn opt_time(row: &PgRow, col: &str) -> Result<Option<DateTime<Utc>>> {
 
 pub fn json(row: &PgRow, col: &str) -> Result<Value> {
     row.try_get::<Json<Value>, _>(col)
+        .map(|j| j.0)
+        .map_err(from_sqlx)
+}
+
+pub fn list(row: &PgRow, col: &str) -> Result<Vec<String>> {
+    row.try_get::<Json<Vec<String>>, _>(col)
         .map(|j| j.0)
         .map_err(from_sqlx)
 }

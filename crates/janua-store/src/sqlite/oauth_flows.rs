@@ -12,7 +12,7 @@ use janua_core::oidc::store::{
 };
 
 use super::codec::{decode_time, encode_json, encode_time};
-use super::oauth_clients::decode_list;
+use super::row_codec::decode_list;
 use super::sessions::{SessionRow, SESSION_COLUMNS};
 use super::users::decode_uuid;
 use super::SqliteStore;
