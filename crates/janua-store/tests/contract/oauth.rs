@@ -391,6 +391,72 @@ async fn a_code_is_redeemed_once_and_a_replay_names_the_grant_it_produced() {
 }
 
 #[tokio::test]
+async fn a_parked_request_keeps_every_optional_field_and_ended_grants_are_no_children() {
+    for_each_backend(|store| async move {
+        let user = create_user(&store, "sven@example.com").await;
+        let browser = store
+            .open_session(&new_session(user.id, "browser-refresh-2", 0), &[])
+            .await
+            .unwrap();
+        let c = stored_client(&store, "lambda").await;
+        let request = AuthorizationRequest {
+            id: uuid::Uuid::now_v7(),
+            client: c.id,
+            redirect_uri: "https://rp.example.com/cb".into(),
+            scopes: vec!["openid".into(), "profile".into()],
+            state: Some("s".into()),
+            nonce: Some("n".into()),
+            code_challenge: Some("challenge".into()),
+            code_challenge_method: Some("S256".into()),
+            prompt: None,
+            max_age: None,
+            login_hint: Some("sven".into()),
+            organization_id: None,
+            session_id: Some(browser.id),
+            created_at: at(0),
+            expires_at: at(600),
+            consumed_at: Some(at(1)),
+        };
+        store.create_authorization_request(&request).await.unwrap();
+        assert_eq!(
+            store.get_authorization_request(request.id).await.unwrap(),
+            Some(request)
+        );
+        let grant = |refresh: &str, created: i64| NewGrantSession {
+            id: SessionId::new(),
+            user_id: user.id,
+            client: c.id,
+            parent_session_id: Some(browser.id),
+            scopes: vec!["openid".into()],
+            organization_id: None,
+            amr: vec!["pwd".into()],
+            auth_time: at(0),
+            created_at: at(created),
+            expires_at: at(created) + Duration::hours(1),
+            absolute_expires_at: at(created) + Duration::days(1),
+            refresh_token_hash: Some(refresh.into()),
+            code_id: None,
+        };
+        let early = grant("early-refresh", 0);
+        let late = grant("late-refresh", 3600);
+        store.open_grant_session(&early, &[]).await.unwrap();
+        store.open_grant_session(&late, &[]).await.unwrap();
+        let children = store.list_child_grants(browser.id, at(3700)).await.unwrap();
+        assert_eq!(
+            children.iter().map(|g| g.session.id).collect::<Vec<_>>(),
+            vec![late.id],
+            "an expired grant is not listed"
+        );
+        assert_eq!(children[0].session.amr, vec!["pwd".to_owned()]);
+        assert_eq!(
+            children[0].session.expires_at,
+            at(3600) + Duration::hours(1)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn consents_are_stored_and_replaced() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "pia@example.com").await;
