@@ -27,6 +27,11 @@ pub fn enc_list(list: &[String]) -> Result<Json<&[String]>> {
     Ok(Json(list))
 }
 
+/// An INTEGER column (32 bits here); a value out of its range is stored as `fallback`.
+pub fn enc_int(n: i64, fallback: i32) -> i32 {
+    i32::try_from(n).unwrap_or(fallback)
+}
+
 pub fn id(row: &PgRow, col: &str) -> Result<Uuid> {
     row.try_get(col).map_err(from_sqlx)
 }
@@ -53,4 +58,8 @@ pub fn list(row: &PgRow, col: &str) -> Result<Vec<String>> {
     row.try_get::<Json<Vec<String>>, _>(col)
         .map(|j| j.0)
         .map_err(from_sqlx)
+}
+
+pub fn int(row: &PgRow, col: &str) -> Result<i64> {
+    row.try_get::<i32, _>(col).map(i64::from).map_err(from_sqlx)
 }

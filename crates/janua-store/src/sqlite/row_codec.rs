@@ -28,6 +28,12 @@ pub fn enc_list(list: &[String]) -> Result<String> {
     encode_json(&serde_json::json!(list))
 }
 
+/// An INTEGER column (64 bits here, so `fallback`, which PostgreSQL's 32-bit column needs, is
+/// never used).
+pub fn enc_int(n: i64, _fallback: i32) -> i64 {
+    n
+}
+
 pub fn id(row: &SqliteRow, col: &str) -> Result<Uuid> {
     let raw: String = row.try_get(col).map_err(from_sqlx)?;
     Uuid::parse_str(&raw).map_err(Error::internal)
@@ -57,7 +63,11 @@ pub fn list(row: &SqliteRow, col: &str) -> Result<Vec<String>> {
 }
 
 /// A stored JSON array of strings.
-pub(super) fn decode_list(stored: &str) -> Result<Vec<String>> {
+fn decode_list(stored: &str) -> Result<Vec<String>> {
     serde_json::from_value(decode_json(stored)?)
         .map_err(|e| Error::internal(format!("stored list is not a string list: {e}")))
+}
+
+pub fn int(row: &SqliteRow, col: &str) -> Result<i64> {
+    row.try_get::<i64, _>(col).map_err(from_sqlx)
 }
