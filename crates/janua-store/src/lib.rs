@@ -18,6 +18,10 @@
 //! - `webhooks_sql`: the webhook statements, written once for both backends (a macro; the
 //!   outbox fan-out and the delivery claims stay per backend).
 //! - `oauth_dispatch`: the `OAuthStore` trait written once for both backends (a macro).
+//! - `oauth_clients_sql`: the statements of OAuth clients and their secrets, written once for
+//!   both backends (a macro, like `orgs_sql`).
+//! - `oauth_flows_sql`: the statements of OAuth requests, codes, grant sessions, consents and
+//!   device codes, written once for both backends (a macro, like `orgs_sql`).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
@@ -25,6 +29,8 @@ mod audit_rows;
 mod errors;
 mod json;
 mod migrations;
+mod oauth_clients_sql;
+mod oauth_flows_sql;
 #[macro_use]
 mod orgs_sql;
 mod paging;

@@ -1,5 +1,5 @@
 //! How the shared statements (`crate::orgs_sql` and the other `*_sql` macros) bind and read
-//! values on PostgreSQL: native UUID, TIMESTAMPTZ and JSONB.
+//! values on PostgreSQL: native UUID, TIMESTAMPTZ and JSONB (string lists as JSONB arrays).
 
 use chrono::{DateTime, Utc};
 use janua_core::error::Result;
@@ -21,6 +21,15 @@ pub fn enc_time(at: DateTime<Utc>) -> DateTime<Utc> {
 
 pub fn enc_json(value: &Value) -> Result<Json<Value>> {
     Ok(Json(value.clone()))
+}
+
+pub fn enc_list(list: &[String]) -> Result<Json<&[String]>> {
+    Ok(Json(list))
+}
+
+/// An INTEGER column (32 bits here); a value out of its range is stored as `fallback`.
+pub fn enc_int(n: i64, fallback: i32) -> i32 {
+    i32::try_from(n).unwrap_or(fallback)
 }
 
 pub fn id(row: &PgRow, col: &str) -> Result<Uuid> {
@@ -48,6 +57,12 @@ pub fn json(row: &PgRow, col: &str) -> Result<Value> {
 /// A count or measure: `INTEGER` columns are 32-bit here, so larger values are clamped.
 pub fn enc_u32(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub fn list(row: &PgRow, col: &str) -> Result<Vec<String>> {
+    row.try_get::<Json<Vec<String>>, _>(col)
+        .map(|j| j.0)
+        .map_err(from_sqlx)
 }
 
 pub fn int(row: &PgRow, col: &str) -> Result<i64> {

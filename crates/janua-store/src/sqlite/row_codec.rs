@@ -1,5 +1,6 @@
 //! How the shared statements (`crate::orgs_sql` and the other `*_sql` macros) bind and read
-//! values on SQLite: UUIDs and times as TEXT (see [`super::codec`]), JSON as TEXT.
+//! values on SQLite: UUIDs and times as TEXT (see [`super::codec`]), JSON (and string lists,
+//! as JSON arrays) as TEXT.
 
 use chrono::{DateTime, Utc};
 use janua_core::error::{Error, Result};
@@ -21,6 +22,16 @@ pub fn enc_time(at: DateTime<Utc>) -> String {
 
 pub fn enc_json(value: &Value) -> Result<String> {
     encode_json(value)
+}
+
+pub fn enc_list(list: &[String]) -> Result<String> {
+    encode_json(&serde_json::json!(list))
+}
+
+/// An INTEGER column (64 bits here, so `fallback`, which PostgreSQL's 32-bit column needs, is
+/// never used).
+pub fn enc_int(n: i64, _fallback: i32) -> i64 {
+    n
 }
 
 pub fn id(row: &SqliteRow, col: &str) -> Result<Uuid> {
@@ -64,4 +75,14 @@ pub fn opt_int(row: &SqliteRow, col: &str) -> Result<Option<i64>> {
 /// SQLite's TEXT holds NUL.
 pub fn enc_response_text(text: &str) -> String {
     text.to_owned()
+}
+
+pub fn list(row: &SqliteRow, col: &str) -> Result<Vec<String>> {
+    decode_list(&row.try_get::<String, _>(col).map_err(from_sqlx)?)
+}
+
+/// A stored JSON array of strings.
+fn decode_list(stored: &str) -> Result<Vec<String>> {
+    serde_json::from_value(decode_json(stored)?)
+        .map_err(|e| Error::internal(format!("stored list is not a string list: {e}")))
 }

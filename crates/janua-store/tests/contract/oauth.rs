@@ -159,6 +159,89 @@ async fn rotation_demotes_the_primary_with_an_expiry_and_only_old_secrets_are_re
 }
 
 #[tokio::test]
+async fn clients_list_newest_first_filtered_by_creator_and_one_old_secret_is_revoked_by_id() {
+    for_each_backend(|store| async move {
+        let owner = create_user(&store, "rhea@example.com").await;
+        for (i, name) in ["eta", "theta", "iota"].into_iter().enumerate() {
+            let mut c = client(name);
+            c.created_at = at(i64::try_from(i).unwrap());
+            c.updated_at = c.created_at;
+            if name != "theta" {
+                c.created_by = Some(owner.id);
+            }
+            store.create_client(&c, None, &[]).await.unwrap();
+        }
+        let names = |list: Vec<OAuthClient>| -> Vec<String> {
+            list.into_iter().map(|c| c.spec.name).collect()
+        };
+        let (all, total) = store
+            .list_clients(&ClientQuery {
+                page: 1,
+                per_page: 2,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (names(all), total),
+            (vec!["iota".into(), "theta".into()], 3)
+        );
+        let (second, _) = store
+            .list_clients(&ClientQuery {
+                page: 2,
+                per_page: 2,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(names(second), vec!["eta".to_owned()]);
+        let (mine, total) = store
+            .list_clients(&ClientQuery {
+                page: 1,
+                per_page: 10,
+                created_by: Some(owner.id),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((names(mine), total), (vec!["iota".into(), "eta".into()], 2));
+
+        let c = stored_client(&store, "kappa").await;
+        let first = store.list_client_secrets(c.id).await.unwrap()[0].clone();
+        let second = generate_secret(c.id, at(100));
+        store
+            .rotate_client_secret(&second.row, at(300), &[])
+            .await
+            .unwrap();
+        let third = generate_secret(c.id, at(200));
+        store
+            .rotate_client_secret(&third.row, at(250), &[])
+            .await
+            .unwrap();
+        let listed = store.list_client_secrets(c.id).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|s| s.id).collect::<Vec<_>>(),
+            vec![third.row.id, second.row.id, first.id],
+            "newest first"
+        );
+        // A demoted secret keeps an earlier expiry.
+        assert_eq!(listed[1].expires_at, Some(at(250)));
+        assert_eq!(listed[2].expires_at, Some(at(250)));
+        assert_eq!(
+            store
+                .revoke_client_secrets(c.id, Some(second.row.id), at(260), &[])
+                .await
+                .unwrap(),
+            1
+        );
+        let after = store.list_client_secrets(c.id).await.unwrap();
+        assert_eq!(after[1].revoked_at, Some(at(260)));
+        assert_eq!(after[2].revoked_at, None);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_code_is_redeemed_once_and_a_replay_names_the_grant_it_produced() {
     for_each_backend(|store| async move {
         let user = create_user(&store, "olga@example.com").await;
@@ -302,6 +385,72 @@ async fn a_code_is_redeemed_once_and_a_replay_names_the_grant_it_produced() {
                 .unwrap()
                 .len(),
             1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_parked_request_keeps_every_optional_field_and_ended_grants_are_no_children() {
+    for_each_backend(|store| async move {
+        let user = create_user(&store, "sven@example.com").await;
+        let browser = store
+            .open_session(&new_session(user.id, "browser-refresh-2", 0), &[])
+            .await
+            .unwrap();
+        let c = stored_client(&store, "lambda").await;
+        let request = AuthorizationRequest {
+            id: uuid::Uuid::now_v7(),
+            client: c.id,
+            redirect_uri: "https://rp.example.com/cb".into(),
+            scopes: vec!["openid".into(), "profile".into()],
+            state: Some("s".into()),
+            nonce: Some("n".into()),
+            code_challenge: Some("challenge".into()),
+            code_challenge_method: Some("S256".into()),
+            prompt: None,
+            max_age: None,
+            login_hint: Some("sven".into()),
+            organization_id: None,
+            session_id: Some(browser.id),
+            created_at: at(0),
+            expires_at: at(600),
+            consumed_at: Some(at(1)),
+        };
+        store.create_authorization_request(&request).await.unwrap();
+        assert_eq!(
+            store.get_authorization_request(request.id).await.unwrap(),
+            Some(request)
+        );
+        let grant = |refresh: &str, created: i64| NewGrantSession {
+            id: SessionId::new(),
+            user_id: user.id,
+            client: c.id,
+            parent_session_id: Some(browser.id),
+            scopes: vec!["openid".into()],
+            organization_id: None,
+            amr: vec!["pwd".into()],
+            auth_time: at(0),
+            created_at: at(created),
+            expires_at: at(created) + Duration::hours(1),
+            absolute_expires_at: at(created) + Duration::days(1),
+            refresh_token_hash: Some(refresh.into()),
+            code_id: None,
+        };
+        let early = grant("early-refresh", 0);
+        let late = grant("late-refresh", 3600);
+        store.open_grant_session(&early, &[]).await.unwrap();
+        store.open_grant_session(&late, &[]).await.unwrap();
+        let children = store.list_child_grants(browser.id, at(3700)).await.unwrap();
+        assert_eq!(
+            children.iter().map(|g| g.session.id).collect::<Vec<_>>(),
+            vec![late.id],
+            "an expired grant is not listed"
+        );
+        assert_eq!(children[0].session.amr, vec!["pwd".to_owned()]);
+        assert_eq!(
+            children[0].session.expires_at,
+            at(3600) + Duration::hours(1)
         );
     })
     .await;
