@@ -15,6 +15,8 @@
 //!   for both backends (a macro; each backend supplies its encodings).
 //! - `sessions_sql`: the session statements, written once for both backends (a macro; revoking
 //!   a user's sessions, refresh-token rotation and the session limit stay per backend).
+//! - `signing_keys_sql`: the statements of the JWT key ring, written once for both backends (a
+//!   macro, like `orgs_sql`).
 //! - `webhooks_sql`: the webhook statements, written once for both backends (a macro; the
 //!   outbox fan-out and the delivery claims stay per backend).
 //! - `oauth_dispatch`: the `OAuthStore` trait written once for both backends (a macro).
@@ -35,6 +37,7 @@ mod oauth_flows_sql;
 mod orgs_sql;
 mod paging;
 mod sessions_sql;
+mod signing_keys_sql;
 mod webhooks_sql;
 #[macro_use]
 mod auth_dispatch;

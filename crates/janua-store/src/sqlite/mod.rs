@@ -17,7 +17,8 @@
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list (most
 //!   statements are shared: `sessions_sql`).
 //! - `settings`: system settings (`system_settings`).
-//! - `signing_keys`: the JWT key ring (`signing_keys`).
+//! - `signing_keys`: the JWT key ring (`signing_keys`; the statements are shared:
+//!   `signing_keys_sql`).
 //! - `system`: ping, migrations, close.
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 //! - `webhooks`: endpoints, the outbox fan-out and the delivery queue (the statements are
