@@ -24,6 +24,8 @@
 //!   both backends (a macro, like `orgs_sql`).
 //! - `oauth_flows_sql`: the statements of OAuth requests, codes, grant sessions, consents and
 //!   device codes, written once for both backends (a macro, like `orgs_sql`).
+//! - `one_time_tokens_sql`: the statements of one-time tokens, written once for both backends (a
+//!   macro, like `orgs_sql`).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
@@ -35,6 +37,7 @@ mod oauth_clients_sql;
 mod oauth_flows_sql;
 #[macro_use]
 mod orgs_sql;
+mod one_time_tokens_sql;
 mod paging;
 mod sessions_sql;
 mod signing_keys_sql;

@@ -13,7 +13,8 @@
 //! - `passkeys`: WebAuthn credentials (`passkeys`), uses recorded by compare-and-set.
 //! - `orgs`: organizations, members, invitations, custom roles, API keys, admin data (the
 //!   statements are shared: `orgs_sql`).
-//! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
+//! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`; the statements are
+//!   shared: `one_time_tokens_sql`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list (most
 //!   statements are shared: `sessions_sql`).
 //! - `settings`: system settings (`system_settings`).
