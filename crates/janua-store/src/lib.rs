@@ -26,10 +26,13 @@
 //!   device codes, written once for both backends (a macro, like `orgs_sql`).
 //! - `one_time_tokens_sql`: the statements of one-time tokens, written once for both backends (a
 //!   macro, like `orgs_sql`).
+//! - `avatars_sql`: the statements of avatars, written once for both backends (a macro, like
+//!   `orgs_sql`).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
 mod audit_rows;
+mod avatars_sql;
 mod errors;
 mod json;
 mod migrations;
