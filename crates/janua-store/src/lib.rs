@@ -28,6 +28,8 @@
 //!   macro, like `orgs_sql`).
 //! - `avatars_sql`: the statements of avatars, written once for both backends (a macro, like
 //!   `orgs_sql`).
+//! - `settings_sql`: the statements of system settings, written once for both backends (a
+//!   macro, like `orgs_sql`).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
@@ -43,6 +45,7 @@ mod orgs_sql;
 mod one_time_tokens_sql;
 mod paging;
 mod sessions_sql;
+mod settings_sql;
 mod signing_keys_sql;
 mod webhooks_sql;
 #[macro_use]

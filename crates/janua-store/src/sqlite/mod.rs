@@ -18,7 +18,8 @@
 //!   shared: `one_time_tokens_sql`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list (most
 //!   statements are shared: `sessions_sql`).
-//! - `settings`: system settings (`system_settings`).
+//! - `settings`: system settings (`system_settings`; the statements are shared:
+//!   `settings_sql`).
 //! - `signing_keys`: the JWT key ring (`signing_keys`; the statements are shared:
 //!   `signing_keys_sql`).
 //! - `system`: ping, migrations, close.
