@@ -30,10 +30,13 @@
 //!   `orgs_sql`).
 //! - `settings_sql`: the statements of system settings, written once for both backends (a
 //!   macro, like `orgs_sql`).
+//! - `audit_sql`: the reading side of the audit log (lists, counts, stats, retention),
+//!   written once for both backends (a macro; the day expression of the stats stays per backend).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
 mod audit_rows;
+mod audit_sql;
 mod avatars_sql;
 mod errors;
 mod json;

@@ -1,7 +1,8 @@
 //! The PostgreSQL backend: a primary pool for writes and consistent reads, plus optional replica
 //! pools for lag-tolerant reads. One file per capability, named as in `sqlite/`.
 //!
-//! - `audit`: the `AuditStore` trait (standalone entries; see `audit_rows`).
+//! - `audit`: the `AuditStore` trait (standalone entries; see `audit_rows`; the reads are
+//!   shared: `audit_sql`).
 //! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`
 //!   (the statements are shared: `avatars_sql`).

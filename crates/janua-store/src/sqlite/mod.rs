@@ -1,7 +1,8 @@
 //! The SQLite backend: one file, WAL journal, one writer connection beside a pool of readers.
 //! One file per capability, named as in `postgres/`.
 //!
-//! - `audit`: the `AuditStore` trait (standalone entries; see `audit_rows`).
+//! - `audit`: the `AuditStore` trait (standalone entries; see `audit_rows`; the reads are
+//!   shared: `audit_sql`).
 //! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`
