@@ -32,6 +32,8 @@
 //!   macro, like `orgs_sql`).
 //! - `audit_sql`: the reading side of the audit log (lists, counts, stats, retention),
 //!   written once for both backends (a macro; the day expression of the stats stays per backend).
+//! - `jobs_sql`: the job queue's statements except claiming and counting, written once for
+//!   both backends (a macro; claims and counts stay per backend).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
@@ -39,6 +41,7 @@ mod audit_rows;
 mod audit_sql;
 mod avatars_sql;
 mod errors;
+mod jobs_sql;
 mod json;
 mod migrations;
 mod oauth_clients_sql;

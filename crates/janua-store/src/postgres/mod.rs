@@ -6,7 +6,8 @@
 //! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`
 //!   (the statements are shared: `avatars_sql`).
-//! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED`.
+//! - `jobs`: the durable job queue (`jobs`), claims with `FOR UPDATE SKIP LOCKED` (the other
+//!   statements are shared: `jobs_sql`).
 //! - `oauth`, `oauth_clients`, `oauth_flows`: the OAuth provider's clients, secrets, requests,
 //!   codes, grant sessions, consents and device codes.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).

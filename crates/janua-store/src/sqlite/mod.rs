@@ -7,7 +7,8 @@
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
 //! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`
 //!   (the statements are shared: `avatars_sql`).
-//! - `jobs`: the durable job queue (`jobs`), claims through the single writer.
+//! - `jobs`: the durable job queue (`jobs`), claims through the single writer (the other
+//!   statements are shared: `jobs_sql`).
 //! - `oauth`, `oauth_clients`, `oauth_flows`: the OAuth provider's clients, secrets, requests,
 //!   codes, grant sessions, consents and device codes.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
