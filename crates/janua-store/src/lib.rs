@@ -15,6 +15,8 @@
 //!   for both backends (a macro; each backend supplies its encodings).
 //! - `sessions_sql`: the session statements, written once for both backends (a macro; revoking
 //!   a user's sessions, refresh-token rotation and the session limit stay per backend).
+//! - `signing_keys_sql`: the statements of the JWT key ring, written once for both backends (a
+//!   macro, like `orgs_sql`).
 //! - `webhooks_sql`: the webhook statements, written once for both backends (a macro; the
 //!   outbox fan-out and the delivery claims stay per backend).
 //! - `oauth_dispatch`: the `OAuthStore` trait written once for both backends (a macro).
@@ -22,19 +24,35 @@
 //!   both backends (a macro, like `orgs_sql`).
 //! - `oauth_flows_sql`: the statements of OAuth requests, codes, grant sessions, consents and
 //!   device codes, written once for both backends (a macro, like `orgs_sql`).
+//! - `one_time_tokens_sql`: the statements of one-time tokens, written once for both backends (a
+//!   macro, like `orgs_sql`).
+//! - `avatars_sql`: the statements of avatars, written once for both backends (a macro, like
+//!   `orgs_sql`).
+//! - `settings_sql`: the statements of system settings, written once for both backends (a
+//!   macro, like `orgs_sql`).
+//! - `audit_sql`: the reading side of the audit log (lists, counts, stats, retention),
+//!   written once for both backends (a macro; the day expression of the stats stays per backend).
+//! - `jobs_sql`: the job queue's statements except claiming and counting, written once for
+//!   both backends (a macro; claims and counts stay per backend).
 //! - [`postgres`]: primary pool + optional replica pools, one file per capability.
 //! - [`sqlite`]: one writer connection + a reader pool (WAL), one file per capability, same names.
 
 mod audit_rows;
+mod audit_sql;
+mod avatars_sql;
 mod errors;
+mod jobs_sql;
 mod json;
 mod migrations;
 mod oauth_clients_sql;
 mod oauth_flows_sql;
 #[macro_use]
 mod orgs_sql;
+mod one_time_tokens_sql;
 mod paging;
 mod sessions_sql;
+mod settings_sql;
+mod signing_keys_sql;
 mod webhooks_sql;
 #[macro_use]
 mod auth_dispatch;

@@ -1,94 +1,15 @@
 //! Avatars on PostgreSQL: the `user_avatars` table, kept in step with `users.profile_image_url`.
+//! The statements are shared with SQLite (`crate::avatars_sql`, native UUID and TIMESTAMPTZ)
+//! and all run on the primary, reads too: the new URL is fetched right after an upload.
 
-use chrono::{DateTime, Utc};
-use janua_core::audit::AuditEntry;
-use janua_core::auth::avatars::Avatar;
-use janua_core::error::{Error, Result};
-use janua_core::ids::UserId;
-
-use super::PgStore;
+use super::{row_codec, PgStore};
 use crate::audit_rows;
-use crate::errors::from_sqlx;
 
-impl PgStore {
-    pub(super) async fn put_avatar(
-        &self,
-        id: UserId,
-        content_type: &str,
-        data: &[u8],
-        url: &str,
-        at: DateTime<Utc>,
-        audit: &[AuditEntry],
-    ) -> Result<()> {
-        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
-
-        let done =
-            sqlx::query("UPDATE users SET profile_image_url = $2, updated_at = $3 WHERE id = $1")
-                .bind(id.as_uuid())
-                .bind(url)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(from_sqlx)?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        sqlx::query(
-            "INSERT INTO user_avatars (user_id, content_type, data, updated_at) \
-             VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id) DO UPDATE SET content_type = excluded.content_type, \
-             data = excluded.data, updated_at = excluded.updated_at",
-        )
-        .bind(id.as_uuid())
-        .bind(content_type)
-        .bind(data)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-        audit_rows::insert_pg(&mut tx, audit).await?;
-        tx.commit().await.map_err(from_sqlx)
-    }
-
-    pub(super) async fn get_avatar(&self, id: UserId) -> Result<Option<Avatar>> {
-        // The primary, not a replica: the new URL is fetched right after an upload.
-        let row: Option<(String, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT content_type, data, updated_at FROM user_avatars WHERE user_id = $1",
-        )
-        .bind(id.as_uuid())
-        .fetch_optional(self.primary())
-        .await
-        .map_err(from_sqlx)?;
-        Ok(row.map(|(content_type, data, updated_at)| Avatar {
-            content_type,
-            data,
-            updated_at,
-        }))
-    }
-
-    pub(super) async fn delete_avatar(
-        &self,
-        id: UserId,
-        at: DateTime<Utc>,
-        audit: &[AuditEntry],
-    ) -> Result<()> {
-        let mut tx = self.primary().begin().await.map_err(from_sqlx)?;
-        let done =
-            sqlx::query("UPDATE users SET profile_image_url = NULL, updated_at = $2 WHERE id = $1")
-                .bind(id.as_uuid())
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(from_sqlx)?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        sqlx::query("DELETE FROM user_avatars WHERE user_id = $1")
-            .bind(id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
-        audit_rows::insert_pg(&mut tx, audit).await?;
-        tx.commit().await.map_err(from_sqlx)
-    }
-}
+crate::avatars_sql::impl_avatar_statements!(
+    PgStore,
+    sqlx::postgres::PgRow,
+    row_codec,
+    primary,
+    primary,
+    audit_rows::insert_pg
+);

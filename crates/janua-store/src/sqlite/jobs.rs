@@ -1,84 +1,27 @@
-//! The durable job queue on SQLite: the `jobs` table. Every write goes through the single writer
+//! The durable job queue on SQLite: the `jobs` table. Enqueueing, completing, retrying,
+//! failing and reading a job are shared with PostgreSQL (`crate::jobs_sql`, UUIDs, times and
+//! JSON as TEXT); claiming and counting stay here. Every write goes through the single writer
 //! connection, so a claim (one `UPDATE … RETURNING`) is atomic and never races another claim in
 //! this process. Kinds are bound as one JSON array and expanded with `json_each`.
 
-use std::time::Duration;
+use super::codec::{decode_time, encode_time};
+use super::{row_codec, SqliteStore};
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use janua_core::error::{Error, Result};
-use janua_core::ids::JobId;
-use janua_core::jobs::store::JobStore;
-use janua_core::jobs::{truncate_error, Job, JobCounts, JobStatus, NewJob};
-use sqlx::SqliteConnection;
-
-use super::codec::{decode_json, decode_time, encode_json, encode_time};
-use super::SqliteStore;
-use crate::errors::from_sqlx;
-use crate::json::ensure_storable;
-
-const JOB_COLUMNS: &str = "id, kind, payload, status, dedupe_key, run_at, attempts, \
-                           max_attempts, locked_until, last_error, created_at, updated_at, finished_at";
-
-type JobRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
+crate::jobs_sql::impl_job_store!(
+    SqliteStore,
+    sqlx::SqliteConnection,
+    sqlx::sqlite::SqliteRow,
+    row_codec,
+    reader,
+    writer,
+    claim_jobs,
+    count_jobs
 );
 
-/// Inserts `job` on `conn`, typically inside the caller's transaction, so the job commits or
-/// rolls back with the change that asked for it. A taken `dedupe_key` returns the holder's id.
-pub(crate) async fn insert_job_in_tx(
-    conn: &mut SqliteConnection,
-    job: &NewJob,
-    now: DateTime<Utc>,
-) -> Result<JobId> {
-    ensure_storable("payload", &job.payload)?;
-    let id = JobId::new();
-    let inserted: Option<(String,)> = sqlx::query_as(
-        "INSERT INTO jobs (id, kind, payload, status, dedupe_key, run_at, attempts, max_attempts, \
-         created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, 0, ?6, ?7, ?7) \
-         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-    )
-    .bind(id.to_string())
-    .bind(&job.kind)
-    .bind(encode_json(&job.payload)?)
-    .bind(job.dedupe_key.as_deref())
-    .bind(encode_time(job.run_at))
-    .bind(i64::from(job.max_attempts))
-    .bind(encode_time(now))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(from_sqlx)?;
-    if inserted.is_some() {
-        return Ok(id);
-    }
-    let (existing,): (String,) = sqlx::query_as("SELECT id FROM jobs WHERE dedupe_key = ?1")
-        .bind(job.dedupe_key.as_deref())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(from_sqlx)?;
-    parse_id(&existing)
-}
-
-#[async_trait]
-impl JobStore for SqliteStore {
-    async fn enqueue_job(&self, job: &NewJob, now: DateTime<Utc>) -> Result<JobId> {
-        let mut conn = self.writer().acquire().await.map_err(from_sqlx)?;
-        insert_job_in_tx(&mut conn, job, now).await
-    }
-
-    async fn claim_due_jobs(
+impl SqliteStore {
+    /// `JobStore::claim_due_jobs`: first dead-letters running jobs whose lease ran out on their
+    /// last attempt, then claims due ones, oldest first, all on the single writer.
+    async fn claim_jobs(
         &self,
         kinds: &[&str],
         now: DateTime<Utc>,
@@ -102,7 +45,7 @@ impl JobStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-        let rows: Vec<JobRow> = sqlx::query_as(&format!(
+        let rows = sqlx::query(&format!(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = ?3, \
              updated_at = ?2 WHERE id IN (SELECT id FROM jobs \
              WHERE ((status = 'pending' AND run_at <= ?2) \
@@ -118,85 +61,13 @@ impl JobStore for SqliteStore {
         .await
         .map_err(from_sqlx)?;
         tx.commit().await.map_err(from_sqlx)?;
-        let mut jobs = rows
-            .into_iter()
-            .map(job_from_row)
-            .collect::<Result<Vec<_>>>()?;
+        let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;
         jobs.sort_by_key(|job| (job.run_at, job.id));
         Ok(jobs)
     }
 
-    async fn complete_job(&self, id: JobId, now: DateTime<Utc>) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE jobs SET status = 'succeeded', locked_until = NULL, finished_at = ?2, \
-             updated_at = ?2 WHERE id = ?1 AND status = 'running'",
-        )
-        .bind(id.to_string())
-        .bind(encode_time(now))
-        .execute(self.writer())
-        .await
-        .map_err(from_sqlx)?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
-    }
-
-    async fn retry_job(
-        &self,
-        id: JobId,
-        error: &str,
-        run_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<JobStatus> {
-        let status: Option<(String,)> = sqlx::query_as(
-            "UPDATE jobs SET \
-             status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END, \
-             finished_at = CASE WHEN attempts >= max_attempts THEN ?4 ELSE NULL END, \
-             run_at = CASE WHEN attempts >= max_attempts THEN run_at ELSE ?3 END, \
-             locked_until = NULL, last_error = ?2, updated_at = ?4 \
-             WHERE id = ?1 AND status IN ('pending', 'running') RETURNING status",
-        )
-        .bind(id.to_string())
-        .bind(truncate_error(error))
-        .bind(encode_time(run_at))
-        .bind(encode_time(now))
-        .fetch_optional(self.writer())
-        .await
-        .map_err(from_sqlx)?;
-        let (status,) = status.ok_or(Error::NotFound)?;
-        parse_status(&status)
-    }
-
-    async fn fail_job(&self, id: JobId, error: &str, now: DateTime<Utc>) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE jobs SET status = 'failed', locked_until = NULL, last_error = ?2, \
-             finished_at = ?3, updated_at = ?3 \
-             WHERE id = ?1 AND status IN ('pending', 'running')",
-        )
-        .bind(id.to_string())
-        .bind(truncate_error(error))
-        .bind(encode_time(now))
-        .execute(self.writer())
-        .await
-        .map_err(from_sqlx)?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound);
-        }
-        Ok(())
-    }
-
-    async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
-        let row: Option<JobRow> =
-            sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"))
-                .bind(id.to_string())
-                .fetch_optional(self.reader())
-                .await
-                .map_err(from_sqlx)?;
-        row.map(job_from_row).transpose()
-    }
-
-    async fn job_counts(&self, now: DateTime<Utc>) -> Result<JobCounts> {
+    /// `JobStore::job_counts`, with sums of comparisons (0 or 1 in SQLite).
+    async fn count_jobs(&self, now: DateTime<Utc>) -> Result<JobCounts> {
         let (pending, running, failed, oldest_due): (i64, i64, i64, Option<String>) =
             sqlx::query_as(
                 "SELECT \
@@ -225,49 +96,4 @@ impl JobStore for SqliteStore {
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
-}
-
-fn parse_id(stored: &str) -> Result<JobId> {
-    stored
-        .parse()
-        .map_err(|_| Error::internal(format!("stored job id {stored:?} is not a UUID")))
-}
-
-fn parse_status(stored: &str) -> Result<JobStatus> {
-    JobStatus::parse(stored)
-        .ok_or_else(|| Error::internal(format!("stored job status {stored:?} is unknown")))
-}
-
-fn job_from_row(row: JobRow) -> Result<Job> {
-    let (
-        id,
-        kind,
-        payload,
-        status,
-        dedupe_key,
-        run_at,
-        attempts,
-        max_attempts,
-        locked_until,
-        last_error,
-        created_at,
-        updated_at,
-        finished_at,
-    ) = row;
-    let optional_time = |t: Option<String>| t.as_deref().map(decode_time).transpose();
-    Ok(Job {
-        id: parse_id(&id)?,
-        kind,
-        payload: decode_json(&payload)?,
-        status: parse_status(&status)?,
-        dedupe_key,
-        run_at: decode_time(&run_at)?,
-        attempts: u32::try_from(attempts).unwrap_or(0),
-        max_attempts: u32::try_from(max_attempts).unwrap_or(0),
-        locked_until: optional_time(locked_until)?,
-        last_error,
-        created_at: decode_time(&created_at)?,
-        updated_at: decode_time(&updated_at)?,
-        finished_at: optional_time(finished_at)?,
-    })
 }

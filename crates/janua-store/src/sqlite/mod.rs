@@ -1,11 +1,14 @@
 //! The SQLite backend: one file, WAL journal, one writer connection beside a pool of readers.
 //! One file per capability, named as in `postgres/`.
 //!
-//! - `audit`: the `AuditStore` trait (standalone entries; see `audit_rows`).
+//! - `audit`: the `AuditStore` trait (standalone entries; see `audit_rows`; the reads are
+//!   shared: `audit_sql`).
 //! - `auth`: the `AuthStore` trait, each method handed to the file below that owns its table.
 //! - `codec`: how times and JSON are written to SQLite's TEXT columns.
-//! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`.
-//! - `jobs`: the durable job queue (`jobs`), claims through the single writer.
+//! - `avatars`: profile pictures (`user_avatars`), kept in step with `users.profile_image_url`
+//!   (the statements are shared: `avatars_sql`).
+//! - `jobs`: the durable job queue (`jobs`), claims through the single writer (the other
+//!   statements are shared: `jobs_sql`).
 //! - `oauth`, `oauth_clients`, `oauth_flows`: the OAuth provider's clients, secrets, requests,
 //!   codes, grant sessions, consents and device codes.
 //! - `lockouts`: failed sign-ins per normalised email (`login_lockouts`).
@@ -13,11 +16,14 @@
 //! - `passkeys`: WebAuthn credentials (`passkeys`), uses recorded by compare-and-set.
 //! - `orgs`: organizations, members, invitations, custom roles, API keys, admin data (the
 //!   statements are shared: `orgs_sql`).
-//! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`).
+//! - `one_time_tokens`: single-use mailed tokens (`one_time_tokens`; the statements are
+//!   shared: `one_time_tokens_sql`).
 //! - `sessions`: sessions, their refresh-token families and the access-token deny list (most
 //!   statements are shared: `sessions_sql`).
-//! - `settings`: system settings (`system_settings`).
-//! - `signing_keys`: the JWT key ring (`signing_keys`).
+//! - `settings`: system settings (`system_settings`; the statements are shared:
+//!   `settings_sql`).
+//! - `signing_keys`: the JWT key ring (`signing_keys`; the statements are shared:
+//!   `signing_keys_sql`).
 //! - `system`: ping, migrations, close.
 //! - `users`: accounts, profiles, status, soft delete and the admin list (`users`).
 //! - `webhooks`: endpoints, the outbox fan-out and the delivery queue (the statements are

@@ -3,7 +3,7 @@
 //! cursor newest first and count, and retention deletes by age.
 
 use janua_core::audit::query::{ActionFilter, AuditCursor, AuditFilter, Scope};
-use janua_core::audit::{Actor, AuditEntry, Outcome};
+use janua_core::audit::{Actor, ActorType, AuditEntry, Outcome, RequestContext};
 use janua_core::error::Error;
 use janua_core::ids::UserId;
 use janua_core::webhooks::{Endpoint, EndpointOwner};
@@ -214,6 +214,203 @@ async fn reads_filter_page_newest_first_and_count() {
 
         assert_eq!(store.delete_audit_before(at(3)).await.unwrap(), 3);
         assert_eq!(store.count_audit(&all).await.unwrap(), 5);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_filter_narrows_reads_and_stats_group_in_a_stable_order() {
+    for_each_backend(|store| async move {
+        let org = uuid::Uuid::now_v7();
+        let me = UserId::new();
+        let other = UserId::new();
+        let context = RequestContext::new(
+            Some("10.0.0.1".into()),
+            Some("agent/1.0"),
+            Some("req-1".into()),
+        );
+        let by_me = AuditEntry::new(
+            "user.updated",
+            Actor::user(me, Some("me@example.com")),
+            &context,
+            at(10),
+        )
+        .target("user", other)
+        .organization(org)
+        .details(json!({"changed": ["name"], "n": 1}));
+        let about_me = AuditEntry::new(
+            "user.updated",
+            Actor::api_key("key-1"),
+            &RequestContext::new(Some("10.0.0.2".into()), None, None),
+            at(11),
+        )
+        .target("user", me);
+        let failed = AuditEntry::new("org.created", Actor::system(), &Default::default(), at(12))
+            .target("organization", org)
+            .organization(org)
+            .failed();
+        let next_day = AuditEntry::new(
+            "user.deleted",
+            Actor::user(other, None),
+            &Default::default(),
+            at(86_400),
+        );
+        store
+            .record_audit(&[
+                by_me.clone(),
+                about_me.clone(),
+                failed.clone(),
+                next_day.clone(),
+            ])
+            .await
+            .unwrap();
+
+        // An entry reads back whole.
+        assert_eq!(
+            store.get_audit(by_me.id).await.unwrap(),
+            Some(by_me.clone())
+        );
+        assert_eq!(store.get_audit(uuid::Uuid::now_v7()).await.unwrap(), None);
+
+        let ids = |filter: AuditFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_audit(&filter, None, 10)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| e.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let all = || AuditFilter::within(Scope::All);
+        // A user's scope holds what they did and what was done to them.
+        assert_eq!(
+            ids(AuditFilter::within(Scope::User(me))).await,
+            [about_me.id, by_me.id]
+        );
+        assert_eq!(
+            ids(AuditFilter::within(Scope::Organization(org))).await,
+            [failed.id, by_me.id]
+        );
+        assert_eq!(
+            ids(AuditFilter {
+                actor_type: Some(ActorType::ApiKey),
+                ..all()
+            })
+            .await,
+            [about_me.id]
+        );
+        assert_eq!(
+            ids(AuditFilter {
+                actor_id: Some(other.to_string()),
+                ..all()
+            })
+            .await,
+            [next_day.id]
+        );
+        assert_eq!(
+            ids(AuditFilter {
+                action: Some(ActionFilter::Exact("user.updated".into())),
+                ..all()
+            })
+            .await,
+            [about_me.id, by_me.id]
+        );
+        assert_eq!(
+            ids(AuditFilter {
+                organization_id: Some(org),
+                outcome: Some(Outcome::Success),
+                ..all()
+            })
+            .await,
+            [by_me.id]
+        );
+        assert_eq!(
+            ids(AuditFilter {
+                target_type: Some("user".into()),
+                ..all()
+            })
+            .await,
+            [about_me.id, by_me.id]
+        );
+        assert_eq!(
+            ids(AuditFilter {
+                target_id: Some(me.to_string()),
+                ..all()
+            })
+            .await,
+            [about_me.id]
+        );
+        assert_eq!(
+            ids(AuditFilter {
+                ip_address: Some("10.0.0.1".into()),
+                ..all()
+            })
+            .await,
+            [by_me.id]
+        );
+        assert_eq!(
+            ids(AuditFilter {
+                start: Some(at(11)),
+                end: Some(at(86_400)),
+                ..all()
+            })
+            .await,
+            [failed.id, about_me.id]
+        );
+        assert_eq!(
+            ids(AuditFilter {
+                actor_type: Some(ActorType::User),
+                action: Some(ActionFilter::Exact("user.updated".into())),
+                ..all()
+            })
+            .await,
+            [by_me.id]
+        );
+        assert_eq!(
+            store
+                .count_audit(&AuditFilter {
+                    target_type: Some("user".into()),
+                    ..all()
+                })
+                .await
+                .unwrap(),
+            2
+        );
+
+        // Most frequent action first, ties by name; outcomes and days by key.
+        let stats = store.audit_stats(&all()).await.unwrap();
+        assert_eq!(stats.total, 4);
+        assert_eq!(
+            stats.by_action,
+            vec![
+                ("user.updated".to_owned(), 2),
+                ("org.created".to_owned(), 1),
+                ("user.deleted".to_owned(), 1),
+            ]
+        );
+        assert_eq!(
+            stats.by_outcome,
+            vec![("failure".to_owned(), 1), ("success".to_owned(), 3)]
+        );
+        assert_eq!(
+            stats.by_day,
+            vec![
+                (at(0).format("%Y-%m-%d").to_string(), 3),
+                (at(86_400).format("%Y-%m-%d").to_string(), 1),
+            ]
+        );
+        let scoped = store
+            .audit_stats(&AuditFilter::within(Scope::Organization(org)))
+            .await
+            .unwrap();
+        assert_eq!(scoped.total, 2);
+        assert_eq!(
+            scoped.by_outcome,
+            vec![("failure".to_owned(), 1), ("success".to_owned(), 1)]
+        );
     })
     .await;
 }

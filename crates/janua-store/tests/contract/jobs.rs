@@ -323,3 +323,43 @@ async fn a_payload_containing_nul_is_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn only_pending_or_running_jobs_can_be_retried() {
+    for_each_backend(|store| async move {
+        // A pending job (never claimed) may be rescheduled; it keeps its attempts.
+        let pending = enqueue(&store, &job("mail.send", at(0))).await;
+        assert_eq!(
+            store
+                .retry_job(pending, "not yet", at(50), at(1))
+                .await
+                .unwrap(),
+            JobStatus::Pending
+        );
+        let stored = store.get_job(pending).await.unwrap().unwrap();
+        assert_eq!((stored.run_at, stored.attempts), (at(50), 0));
+        assert_eq!(stored.last_error.as_deref(), Some("not yet"));
+        assert_eq!(stored.updated_at, at(1));
+        assert_eq!(stored.finished_at, None);
+
+        // A finished job, or an unknown one, is not there to retry.
+        let done = enqueue(&store, &job("mail.other", at(0))).await;
+        store
+            .claim_due_jobs(&["mail.other"], at(0), 1, LEASE)
+            .await
+            .unwrap();
+        store.complete_job(done, at(2)).await.unwrap();
+        assert!(matches!(
+            store.retry_job(done, "late", at(60), at(3)).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            store.retry_job(JobId::new(), "none", at(60), at(3)).await,
+            Err(Error::NotFound)
+        ));
+        let stored = store.get_job(done).await.unwrap().unwrap();
+        assert_eq!(stored.status, JobStatus::Succeeded);
+        assert_eq!(stored.last_error, None);
+    })
+    .await;
+}
