@@ -13,6 +13,8 @@
 //! - `auth_dispatch`: the `AuthStore` trait written once for both backends (a macro).
 //! - `orgs_sql`: the statements of organizations, RBAC, API keys and admin data, written once
 //!   for both backends (a macro; each backend supplies its encodings).
+//! - `users_sql`: the user statements, written once for both backends (a macro; revoking a
+//!   deleted user's sessions and the admin list's reader stay per backend).
 //! - `sessions_sql`: the session statements, written once for both backends (a macro; revoking
 //!   a user's sessions, refresh-token rotation and the session limit stay per backend).
 //! - `webhooks_sql`: the webhook statements, written once for both backends (a macro; the
@@ -35,6 +37,7 @@ mod oauth_flows_sql;
 mod orgs_sql;
 mod paging;
 mod sessions_sql;
+mod users_sql;
 mod webhooks_sql;
 #[macro_use]
 mod auth_dispatch;
