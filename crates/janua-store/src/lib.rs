@@ -13,6 +13,8 @@
 //! - `auth_dispatch`: the `AuthStore` trait written once for both backends (a macro).
 //! - `orgs_sql`: the statements of organizations, RBAC, API keys and admin data, written once
 //!   for both backends (a macro; each backend supplies its encodings).
+//! - `mfa_sql`: the MFA statements (TOTP factor, backup codes), written once for both backends
+//!   (a macro; nothing differs but the encodings and pools).
 //! - `users_sql`: the user statements, written once for both backends (a macro; revoking a
 //!   deleted user's sessions and the admin list's reader stay per backend).
 //! - `sessions_sql`: the session statements, written once for both backends (a macro; revoking
@@ -30,6 +32,7 @@
 mod audit_rows;
 mod errors;
 mod json;
+mod mfa_sql;
 mod migrations;
 mod oauth_clients_sql;
 mod oauth_flows_sql;
