@@ -15,6 +15,8 @@
 //!   for both backends (a macro; each backend supplies its encodings).
 //! - `mfa_sql`: the MFA statements (TOTP factor, backup codes), written once for both backends
 //!   (a macro; nothing differs but the encodings and pools).
+//! - `passkeys_sql`: the passkey statements, written once for both backends (a macro; nothing
+//!   differs but the encodings and pools).
 //! - `users_sql`: the user statements, written once for both backends (a macro; revoking a
 //!   deleted user's sessions and the admin list's reader stay per backend).
 //! - `sessions_sql`: the session statements, written once for both backends (a macro; revoking
@@ -39,6 +41,7 @@ mod oauth_flows_sql;
 #[macro_use]
 mod orgs_sql;
 mod paging;
+mod passkeys_sql;
 mod sessions_sql;
 mod users_sql;
 mod webhooks_sql;
