@@ -13,6 +13,12 @@
 //! - `auth_dispatch`: the `AuthStore` trait written once for both backends (a macro).
 //! - `orgs_sql`: the statements of organizations, RBAC, API keys and admin data, written once
 //!   for both backends (a macro; each backend supplies its encodings).
+//! - `mfa_sql`: the MFA statements (TOTP factor, backup codes), written once for both backends
+//!   (a macro; nothing differs but the encodings and pools).
+//! - `passkeys_sql`: the passkey statements, written once for both backends (a macro; nothing
+//!   differs but the encodings and pools).
+//! - `users_sql`: the user statements, written once for both backends (a macro; revoking a
+//!   deleted user's sessions and the admin list's reader stay per backend).
 //! - `sessions_sql`: the session statements, written once for both backends (a macro; revoking
 //!   a user's sessions, refresh-token rotation and the session limit stay per backend).
 //! - `signing_keys_sql`: the statements of the JWT key ring, written once for both backends (a
@@ -43,6 +49,7 @@ mod avatars_sql;
 mod errors;
 mod jobs_sql;
 mod json;
+mod mfa_sql;
 mod migrations;
 mod oauth_clients_sql;
 mod oauth_flows_sql;
@@ -50,9 +57,11 @@ mod oauth_flows_sql;
 mod orgs_sql;
 mod one_time_tokens_sql;
 mod paging;
+mod passkeys_sql;
 mod sessions_sql;
 mod settings_sql;
 mod signing_keys_sql;
+mod users_sql;
 mod webhooks_sql;
 #[macro_use]
 mod auth_dispatch;

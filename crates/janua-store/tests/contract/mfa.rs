@@ -135,3 +135,77 @@ async fn backup_codes_are_single_use_and_replaced_as_a_set() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn mfa_changes_write_their_entries_only_when_they_happen_and_a_refused_enrolment_keeps_the_codes(
+) {
+    for_each_backend(|store| async move {
+        let user = create_user(&store, "mfa-audit@example.com").await;
+        let codes = vec!["a".to_owned(), "b".to_owned()];
+        store
+            .begin_totp_enrollment(user.id, "v1.s", &codes, at(1))
+            .await
+            .unwrap();
+        store
+            .begin_totp_enrollment(user.id, "v1.t", &codes, at(2))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_totp(user.id).await.unwrap().unwrap().created_at,
+            at(2),
+            "a new enrolment restarts the pending factor"
+        );
+        let enabled = audit("mfa.enabled");
+        assert!(store
+            .activate_totp(user.id, 7, at(3), &enabled)
+            .await
+            .unwrap());
+        let refused = audit("mfa.enabled");
+        assert!(!store
+            .activate_totp(user.id, 8, at(3), &refused)
+            .await
+            .unwrap());
+        let stale = audit("mfa.verified");
+        assert!(!store
+            .use_totp_step(user.id, 7, at(4), &stale)
+            .await
+            .unwrap());
+        let wrong = audit("mfa.verified");
+        assert!(!store
+            .use_backup_code(user.id, "zz", at(4), &wrong)
+            .await
+            .unwrap());
+
+        // A refused enrolment leaves the factor and its backup codes alone.
+        assert!(!store
+            .begin_totp_enrollment(user.id, "v1.u", &["n".to_owned()], at(5))
+            .await
+            .unwrap());
+        assert_eq!(store.count_unused_backup_codes(user.id).await.unwrap(), 2);
+
+        // A used backup code counts as the factor's last use.
+        let used = audit("mfa.verified");
+        assert!(store
+            .use_backup_code(user.id, "b", at(6), &used)
+            .await
+            .unwrap());
+        let factor = store.get_totp(user.id).await.unwrap().unwrap();
+        assert_eq!(
+            (factor.last_used_step, factor.last_used_at),
+            (Some(7), Some(at(6)))
+        );
+
+        let removed = audit("mfa.disabled");
+        assert!(store.remove_mfa(user.id, &removed).await.unwrap());
+        let again = audit("mfa.disabled");
+        assert!(!store.remove_mfa(user.id, &again).await.unwrap());
+
+        for written in [&enabled, &used, &removed] {
+            assert!(store.get_audit(written[0].id).await.unwrap().is_some());
+        }
+        for skipped in [&refused, &stale, &wrong, &again] {
+            assert!(store.get_audit(skipped[0].id).await.unwrap().is_none());
+        }
+    })
+    .await;
+}

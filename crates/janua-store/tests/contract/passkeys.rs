@@ -109,3 +109,74 @@ async fn only_the_owner_renames_or_deletes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn passkeys_list_oldest_first_then_by_id_keep_every_field_and_audit_only_real_changes() {
+    use janua_core::audit::{Actor, AuditEntry};
+    for_each_backend(|store| async move {
+        let user = create_user(&store, "order@example.com").await;
+        let entry = || {
+            vec![AuditEntry::new(
+                "passkey",
+                Actor::system(),
+                &Default::default(),
+                at(0),
+            )]
+        };
+        // Added newest first; two share a creation time.
+        let late = PasskeyRecord {
+            authenticator_attachment: None,
+            backup_eligible: true,
+            backup_state: true,
+            sign_count: 41,
+            last_used_at: Some(at(30)),
+            ..passkey(user.id, "cred-late", 20)
+        };
+        let tie_a = passkey(user.id, "cred-tie-a", 10);
+        let tie_b = passkey(user.id, "cred-tie-b", 10);
+        let added = entry();
+        store.add_passkey(&late, &added).await.unwrap();
+        store.add_passkey(&tie_a, &[]).await.unwrap();
+        store.add_passkey(&tie_b, &[]).await.unwrap();
+        let mut ties = [tie_a, tie_b];
+        ties.sort_by_key(|k| k.id.as_uuid());
+        let listed = store.list_passkeys(user.id).await.unwrap();
+        assert_eq!(listed, vec![ties[0].clone(), ties[1].clone(), late.clone()]);
+
+        let clash = entry();
+        let taken = store
+            .add_passkey(&passkey(user.id, "cred-late", 1), &clash)
+            .await;
+        assert!(
+            matches!(&taken, Err(Error::Conflict { what }) if what == "passkeys.credential_id"),
+            "{taken:?}"
+        );
+        let used = entry();
+        assert!(store
+            .record_passkey_use(late.id, 41, 42, &json!({}), at(40), &used)
+            .await
+            .unwrap());
+        let stale = entry();
+        assert!(!store
+            .record_passkey_use(late.id, 41, 43, &json!({}), at(41), &stale)
+            .await
+            .unwrap());
+        let foreign = entry();
+        assert!(!store
+            .delete_passkey(UserId::new(), late.id, &foreign)
+            .await
+            .unwrap());
+        let deleted = entry();
+        assert!(store
+            .delete_passkey(user.id, late.id, &deleted)
+            .await
+            .unwrap());
+        for written in [&added, &used, &deleted] {
+            assert!(store.get_audit(written[0].id).await.unwrap().is_some());
+        }
+        for skipped in [&clash, &stale, &foreign] {
+            assert!(store.get_audit(skipped[0].id).await.unwrap().is_none());
+        }
+    })
+    .await;
+}

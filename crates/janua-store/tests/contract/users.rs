@@ -9,7 +9,7 @@ use janua_core::ids::UserId;
 use serde_json::json;
 
 use crate::accounts::{at, create_user, new_session, new_user, with_username};
-use crate::backend::for_each_backend;
+use crate::backend::{for_each_backend, for_each_database};
 
 #[tokio::test]
 async fn a_created_user_reads_back_by_id_normalised_email_and_normalised_username() {
@@ -512,6 +512,232 @@ async fn admins_are_counted_unless_deleted() {
             .await
             .unwrap();
         assert_eq!(store.count_admins().await.unwrap(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn users_created_at_the_same_instant_are_listed_by_id_newest_first() {
+    for_each_backend(|store| async move {
+        let mut ids = Vec::new();
+        for email in ["t1@example.com", "t2@example.com", "t3@example.com"] {
+            ids.push(create_user(&store, email).await.id);
+        }
+        ids.sort_by_key(|id| std::cmp::Reverse(id.as_uuid()));
+        let (users, total) = store.list_users(&query(None, 1, 50)).await.unwrap();
+        assert_eq!(users.iter().map(|u| u.id).collect::<Vec<_>>(), ids);
+        assert_eq!(total, 3);
+        let (second, _) = store.list_users(&query(None, 2, 1)).await.unwrap();
+        assert_eq!(second.iter().map(|u| u.id).collect::<Vec<_>>(), ids[1..2]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_user_change_writes_its_audit_entry_and_a_missing_user_writes_none() {
+    use janua_core::audit::{Actor, AuditEntry};
+    for_each_backend(|store| async move {
+        let entry =
+            |action: &str| AuditEntry::new(action, Actor::system(), &Default::default(), at(1));
+        let created = entry("user.created");
+        let user = store
+            .create_user(&new_user("ivy@example.com"), std::slice::from_ref(&created))
+            .await
+            .unwrap();
+        let mut written = vec![created];
+        let e = entry("user.password_changed");
+        store
+            .set_password_hash(user.id, "h", at(2), std::slice::from_ref(&e))
+            .await
+            .unwrap();
+        written.push(e);
+        let e = entry("user.email_verified");
+        store
+            .mark_email_verified(user.id, at(3), std::slice::from_ref(&e))
+            .await
+            .unwrap();
+        written.push(e);
+        let e = entry("user.admin_granted");
+        store
+            .set_admin(user.id, true, at(4), std::slice::from_ref(&e))
+            .await
+            .unwrap();
+        written.push(e);
+        let e = entry("user.updated");
+        store
+            .update_profile(
+                user.id,
+                &ProfileUpdate::default(),
+                at(5),
+                std::slice::from_ref(&e),
+            )
+            .await
+            .unwrap();
+        written.push(e);
+        let e = entry("user.suspended");
+        store
+            .set_user_status(
+                user.id,
+                UserStatus::Suspended,
+                None,
+                at(6),
+                std::slice::from_ref(&e),
+            )
+            .await
+            .unwrap();
+        written.push(e);
+        let e = entry("user.deleted");
+        store
+            .soft_delete_user(user.id, at(7), std::slice::from_ref(&e))
+            .await
+            .unwrap();
+        written.push(e);
+        for e in &written {
+            assert!(
+                store.get_audit(e.id).await.unwrap().is_some(),
+                "{}",
+                e.action
+            );
+        }
+
+        let nobody = UserId::new();
+        let ghosts: Vec<AuditEntry> = (0..6).map(|_| entry("ghost")).collect();
+        let one = |i: usize| std::slice::from_ref(&ghosts[i]);
+        assert!(store
+            .set_password_hash(nobody, "h", at(8), one(0))
+            .await
+            .is_err());
+        assert!(store
+            .mark_email_verified(nobody, at(8), one(1))
+            .await
+            .is_err());
+        assert!(store.set_admin(nobody, true, at(8), one(2)).await.is_err());
+        assert!(store
+            .update_profile(nobody, &ProfileUpdate::default(), at(8), one(3))
+            .await
+            .is_err());
+        assert!(store
+            .set_user_status(nobody, UserStatus::Inactive, None, at(8), one(4))
+            .await
+            .is_err());
+        assert!(store.soft_delete_user(nobody, at(8), one(5)).await.is_err());
+        for e in &ghosts {
+            assert!(store.get_audit(e.id).await.unwrap().is_none());
+        }
+    })
+    .await;
+}
+
+/// One text value read behind the store's back.
+async fn raw_text(db: &crate::backend::TestDatabase, sql: &str) -> String {
+    use sqlx::Connection;
+    match db.backend {
+        janua_core::ports::Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            let (text,): (String,) = sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            text
+        }
+        janua_core::ports::Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            let (text,): (String,) = sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            text
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_unread_bookkeeping_columns_follow_each_change() {
+    for_each_database(|db| async move {
+        let store = db.connect().await;
+        // Verification, password change, suspension and deletion times, compared in SQL.
+        let state = |email: &'static str| {
+            let db = &db;
+            async move {
+                raw_text(
+                    db,
+                    &format!(
+                        "SELECT \
+                         CASE WHEN email_verified_at IS NULL THEN '-' \
+                              WHEN email_verified_at = created_at THEN 'c' \
+                              WHEN email_verified_at = updated_at THEN 'u' ELSE '?' END || \
+                         CASE WHEN password_changed_at IS NULL THEN '-' \
+                              WHEN password_changed_at = created_at THEN 'c' \
+                              WHEN password_changed_at = updated_at THEN 'u' ELSE '?' END || \
+                         CASE WHEN suspended_at IS NULL THEN '-' \
+                              WHEN suspended_at = updated_at THEN 'u' ELSE '?' END || \
+                         COALESCE(suspended_reason, '-') || \
+                         CASE WHEN deleted_at IS NULL THEN '-' \
+                              WHEN deleted_at = updated_at THEN 'u' ELSE '?' END \
+                         FROM users WHERE email LIKE '%{email}'"
+                    ),
+                )
+                .await
+            }
+        };
+        let verified = store
+            .create_user(
+                &NewUser {
+                    email_verified: true,
+                    ..new_user("v@example.com")
+                },
+                &[],
+            )
+            .await
+            .unwrap();
+        let no_password = store
+            .create_user(
+                &NewUser {
+                    password_hash: None,
+                    ..new_user("p@example.com")
+                },
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(state("v@example.com").await, "cc---");
+        assert_eq!(state("p@example.com").await, "-----");
+
+        // A second verification keeps the first time; a new password records its time.
+        store
+            .mark_email_verified(verified.id, at(5), &[])
+            .await
+            .unwrap();
+        assert_eq!(state("v@example.com").await, "cc---");
+        store
+            .mark_email_verified(no_password.id, at(5), &[])
+            .await
+            .unwrap();
+        store
+            .set_password_hash(no_password.id, "h", at(6), &[])
+            .await
+            .unwrap();
+        assert_eq!(state("p@example.com").await, "?u---");
+
+        store
+            .set_user_status(verified.id, UserStatus::Suspended, Some("spam"), at(7), &[])
+            .await
+            .unwrap();
+        assert_eq!(state("v@example.com").await, "ccuspam-");
+        store
+            .set_user_status(
+                verified.id,
+                UserStatus::Inactive,
+                Some("ignored"),
+                at(8),
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(state("v@example.com").await, "cc---");
+
+        store
+            .soft_delete_user(verified.id, at(9), &[])
+            .await
+            .unwrap();
+        assert_eq!(state("v@example.com").await, "cc--u");
+        store.close().await;
     })
     .await;
 }
