@@ -158,13 +158,21 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-        sqlx::query("UPDATE sessions SET expires_at = ?2, last_activity_at = ?3 WHERE id = ?1")
-            .bind(&session_id)
-            .bind(encode_time(rotation.session_expires_at))
-            .bind(&at)
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
+        // A revoked session's tokens are revoked with it; should one still be live, the
+        // session refuses the rotation too (the transaction rolls back), as on PostgreSQL.
+        let slid = sqlx::query(
+            "UPDATE sessions SET expires_at = ?2, last_activity_at = ?3 \
+             WHERE id = ?1 AND revoked_at IS NULL",
+        )
+        .bind(&session_id)
+        .bind(encode_time(rotation.session_expires_at))
+        .bind(&at)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        if slid.rows_affected() == 0 {
+            return Ok(false);
+        }
         tx.commit().await.map_err(from_sqlx)?;
         Ok(true)
     }

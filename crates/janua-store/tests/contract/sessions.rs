@@ -12,7 +12,7 @@ use janua_core::error::Error;
 use janua_core::ids::{SessionId, UserId};
 
 use crate::accounts::{at, create_user, new_session};
-use crate::backend::for_each_backend;
+use crate::backend::{for_each_backend, for_each_database};
 
 fn rotation(used_token_id: uuid::Uuid, new_hash: &str, seconds: i64) -> RefreshRotation {
     RefreshRotation {
@@ -502,6 +502,37 @@ async fn rotating_a_refresh_token_marks_it_used_adds_its_successor_and_slides_th
             .rotate_refresh_token(&rotation(uuid::Uuid::now_v7(), "r-unknown", 400))
             .await
             .unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_left_live_in_a_revoked_session_does_not_rotate() {
+    // Revocation revokes a session's tokens in the same transaction, so this state only arises
+    // from a bug or a hand edit; rotation must refuse it on its own.
+    for_each_database(|db| async move {
+        let store = db.connect().await;
+        let user = create_user(&store, "rex@example.com").await;
+        let session = store
+            .open_session(&new_session(user.id, "x0", 0), &[])
+            .await
+            .unwrap();
+        let x0 = store.find_refresh_token("x0").await.unwrap().unwrap();
+        db.execute_raw(&format!(
+            "UPDATE sessions SET revoked_at = expires_at WHERE id = '{}'",
+            session.id
+        ))
+        .await;
+        assert!(!store
+            .rotate_refresh_token(&rotation(x0.id, "x1", 300))
+            .await
+            .unwrap());
+        assert_eq!(store.find_refresh_token("x1").await.unwrap(), None);
+        let token = store.find_refresh_token("x0").await.unwrap().unwrap();
+        assert_eq!(token.used_at, None);
+        let read = store.get_session(session.id).await.unwrap().unwrap();
+        assert_eq!(read.last_activity_at, session.last_activity_at);
+        store.close().await;
     })
     .await;
 }
